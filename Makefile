@@ -1,0 +1,43 @@
+# Two commands for a fresh machine: `make serve` and `make test`. Everything installs into .venv.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+# The environment is rebuilt whenever the dependency files change.
+export NO_MKDOCS_2_WARNING := 1  # Material's end-of-life banner
+STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt | sha256sum | cut -c1-12)
+
+.PHONY: install serve site test lint bench strip clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml constraints.txt
+	rm -rf $(VENV)
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	# torch/torchvision first, at the versions pinned for development (from the local wheel cache here)
+	$(BIN)/python -m pip install -q -c constraints.txt torch torchvision
+	$(BIN)/python -m pip install -q -c constraints.txt -e '.[dev]'
+	touch $@
+
+serve: install
+	$(BIN)/mkdocs serve -a 127.0.0.1:8000
+
+site: install
+	$(BIN)/mkdocs build --strict
+
+test: install
+	$(BIN)/ruff check src tests
+	$(BIN)/python -m pytest
+
+lint: install
+	$(BIN)/ruff check src tests
+	$(BIN)/ruff format --check src tests
+
+bench: install
+	$(BIN)/dlcourse bench conv
+
+strip: install
+	$(BIN)/jupyter nbconvert --clear-output --inplace lessons/*.ipynb
+
+clean:
+	rm -rf site .cache .pytest_cache .hypothesis

@@ -1,0 +1,65 @@
+"""Lesson notebooks: committed clean, install what this repo releases, execute offline in budget."""
+
+import re
+
+import nbformat
+import pytest
+import tomllib
+import yaml
+from conftest import LESSONS, ROOT
+
+BUDGET_S = 90  # a lesson must run offline on a 2-core CPU in about a minute
+
+
+def mkdocs_config() -> dict:
+    return yaml.load((ROOT / "mkdocs.yml").read_text(), Loader=yaml.BaseLoader)
+
+
+def test_lessons_exist_and_are_named_nn_slug():
+    assert LESSONS, "no lessons found in lessons/"
+    for nb in LESSONS:
+        assert re.fullmatch(r"\d\d_[a-z0-9_]+\.ipynb", nb.name), nb.name
+
+
+@pytest.mark.parametrize("notebook", LESSONS, ids=lambda p: p.name)
+def test_committed_without_outputs(notebook):
+    nb = nbformat.read(notebook, as_version=4)
+    dirty = [i for i, c in enumerate(nb.cells) if c.cell_type == "code" and (c.outputs or c.execution_count)]
+    assert not dirty, f"{notebook.name}: cells {dirty} have outputs; run `make strip` before committing"
+
+
+@pytest.mark.parametrize("notebook", LESSONS, ids=lambda p: p.name)
+def test_install_cell_pins_this_repository_and_release(notebook):
+    version = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
+    repo_url = mkdocs_config()["repo_url"]
+    source = "\n".join(c.source for c in nbformat.read(notebook, as_version=4).cells if c.cell_type == "code")
+    assert f"dlcourse @ git+{repo_url}@v{version}" in source
+    assert "torch" not in re.findall(r'"dlcourse @ [^"]*"', source)[0]
+
+
+@pytest.mark.parametrize("notebook", LESSONS, ids=lambda p: p.name)
+def test_executes_offline_top_to_bottom(executed_lessons, notebook):
+    lesson = executed_lessons[notebook.name]
+    print(f"{notebook.name}: {lesson.metadata['seconds']} s on {lesson.metadata['device']}")
+    assert lesson.metadata["mode"] == "offline"
+    assert lesson.metadata["seconds"] < BUDGET_S, f"{notebook.name} took {lesson.metadata['seconds']} s"
+    nb = nbformat.read(lesson.executed, as_version=4)
+    code_cells = [c for c in nb.cells if c.cell_type == "code"]
+    assert all(c.execution_count for c in code_cells), "every code cell ran"
+    assert not [o for c in code_cells for o in c.outputs if o.output_type == "error"]
+
+
+def test_lesson_1_shows_the_photo_filtered_by_every_named_kernel(executed_lessons):
+    from dlcourse.kernels import KERNEL_NAMES
+
+    nb = nbformat.read(executed_lessons["01_convolutions.ipynb"].executed, as_version=4)
+    outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
+    text = "".join(o.get("text", "") + o.get("data", {}).get("text/plain", "") for o in outputs)
+    pngs = [o for o in outputs if "image/png" in o.get("data", {})]
+    assert len(pngs) >= 8
+    assert "top-left value equals the worked sum: True" in text
+    assert "same result: True" in text
+    assert "two linear layers == one layer: True" in text
+    gallery = next(c for c in nb.cells if c.cell_type == "code" and "for name in K.KERNEL_NAMES}" in c.source)
+    figures = [o["data"] for o in gallery.outputs if "image/png" in o.get("data", {})]
+    assert f"with {len(KERNEL_NAMES)} Axes" in figures[-1]["text/plain"], "one panel per named kernel"

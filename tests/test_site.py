@@ -1,0 +1,97 @@
+"""The site builds strictly from the executed lessons, offline, with working lesson links."""
+
+import base64
+import io
+import os
+import subprocess
+from urllib.parse import urlparse
+
+import pytest
+from bs4 import BeautifulSoup
+from conftest import LESSONS, ROOT
+from PIL import Image
+
+from dlcourse.site.links import colab_url
+
+
+@pytest.fixture(scope="session")
+def site(executed_lessons, tmp_path_factory):
+    out = tmp_path_factory.mktemp("site")
+    result = subprocess.run(
+        [str(ROOT / ".venv/bin/mkdocs"), "build", "--strict", "--site-dir", str(out)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "NO_MKDOCS_2_WARNING": "1"},
+    )
+    assert result.returncode == 0, result.stderr
+    warnings = [line for line in result.stderr.splitlines() if line.startswith("WARNING")]
+    assert not warnings, warnings
+    return out
+
+
+def page(site, path):
+    return BeautifulSoup((site / path / "index.html").read_text(), "html.parser")
+
+
+@pytest.mark.parametrize("notebook", LESSONS, ids=lambda p: p.name)
+def test_lesson_page_has_its_figures_and_links(site, notebook):
+    soup = page(site, f"lessons/{notebook.stem}")
+    figures = soup.select('img[src^="data:image/png;base64,"]')
+    executed = (ROOT / ".cache/executed/lessons" / notebook.name).read_text()
+    assert len(figures) == executed.count('"image/png"') > 0
+    colab = soup.find("a", string="Open in Colab")
+    assert colab["href"] == colab_url("https://github.com/dlcourse/dlcourse", notebook.name)
+    download = soup.find("a", string="Download notebook")
+    assert (site / "lessons" / notebook.stem / download["href"]).resolve() == site / "lessons" / notebook.name
+    assert (site / "lessons" / notebook.name).read_bytes() == notebook.read_bytes()
+    assert "executed in offline mode" in soup.select_one(".dlcourse-run-info").text
+
+
+def test_lesson_1_page_shows_the_kernel_gallery(site):
+    """The section on classic kernels holds two real pictures: the kernels, then the filtered photos."""
+    soup = page(site, "lessons/01_convolutions")
+    section = soup.find("h2", id="classic-kernels-on-a-photograph")
+    figures = []
+    for el in section.find_all_next(["h2", "img"]):
+        if el.name == "h2":
+            break
+        figures.append(Image.open(io.BytesIO(base64.b64decode(el["src"].split(",", 1)[1]))))
+    assert len(figures) == 2
+    gallery = figures[1]
+    assert gallery.width > 800 and gallery.height > 400
+    assert len(set(gallery.convert("L").get_flattened_data())) > 200, "a photo, not a blank canvas"
+
+
+def test_home_links_to_every_lesson(site):
+    hrefs = {a["href"] for a in page(site, "").find_all("a", href=True)}
+    for notebook in LESSONS:
+        assert f"lessons/{notebook.stem}/" in hrefs
+
+
+def test_no_request_leaves_the_site(site):
+    """Fonts, scripts, styles and images all come from the site itself: nothing from a CDN."""
+    offenders = []
+    for html in site.rglob("*.html"):
+        soup = BeautifulSoup(html.read_text(), "html.parser")
+        for tag, attr in [
+            ("script", "src"),
+            ("link", "href"),
+            ("img", "src"),
+            ("iframe", "src"),
+            ("source", "src"),
+            ("video", "src"),
+            ("audio", "src"),
+        ]:
+            for el in soup.find_all(tag):
+                url = el.get(attr)
+                if tag == "link" and not {"stylesheet", "icon", "preload", "modulepreload"} & set(el["rel"]):
+                    continue  # rel=canonical and friends name a URL but never load it
+                if url and urlparse(url).scheme in ("http", "https", "") and urlparse(url).netloc:
+                    offenders.append(f"{html.relative_to(site)}: <{tag} {attr}={url}>")
+                if tag == "script" and url == "":
+                    offenders.append(f"{html.relative_to(site)}: <script src=''>")
+    for css in site.rglob("*.css"):
+        if "fonts.googleapis" in css.read_text() or "@import url(http" in css.read_text():
+            offenders.append(str(css.relative_to(site)))
+    assert not offenders, offenders
