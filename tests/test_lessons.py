@@ -1,11 +1,12 @@
 """Lesson notebooks: committed clean, install what this repo releases, execute offline in budget."""
 
 import re
+import tomllib
 
 import nbformat
 import pytest
-import tomllib
 import yaml
+
 from conftest import LESSONS, ROOT
 
 BUDGET_S = 90  # a lesson must run offline on a 2-core CPU in about a minute

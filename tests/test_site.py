@@ -8,10 +8,11 @@ from urllib.parse import urlparse
 
 import pytest
 from bs4 import BeautifulSoup
-from conftest import LESSONS, ROOT
 from PIL import Image
 
 from dlcourse.site.links import colab_url
+
+from conftest import LESSONS, ROOT
 
 
 @pytest.fixture(scope="session")

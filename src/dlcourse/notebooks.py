@@ -10,7 +10,7 @@ import hashlib
 import os
 import time
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import nbformat
@@ -66,7 +66,7 @@ def execute(notebook: Path, output: Path, timeout_s: int = 600, env: dict[str, s
     meta = {
         "mode": env["DLCOURSE_MODE"],
         "device": describe_device(),
-        "executed_at": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "executed_at": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "seconds": round(time.perf_counter() - start, 1),
     }
     nb.metadata["dlcourse"] = meta
