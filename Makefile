@@ -6,7 +6,9 @@ BIN    := $(VENV)/bin
 export NO_MKDOCS_2_WARNING := 1  # Material's end-of-life banner
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt | sha256sum | cut -c1-12)
 
-.PHONY: install serve site test lint bench strip clean
+SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: install system-deps serve site test lint bench strip clean
 
 install: $(STAMP)
 
@@ -19,13 +21,19 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/python -m pip install -q -c constraints.txt -e '.[dev]'
 	touch $@
 
+# Browser tests use Debian's chromium (never `playwright install`); the JS grader tests use node.
+system-deps:
+	@command -v chromium >/dev/null && command -v node >/dev/null || { \
+	  echo "Installing Debian's chromium and nodejs for the browser and JS tests"; \
+	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium nodejs >/dev/null; }
+
 serve: install
 	$(BIN)/mkdocs serve -a 127.0.0.1:8000
 
 site: install
 	$(BIN)/mkdocs build --strict
 
-test: install
+test: install system-deps
 	$(BIN)/ruff check src tests
 	$(BIN)/python -m pytest
 

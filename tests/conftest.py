@@ -1,5 +1,10 @@
-"""Shared fixtures: paths, and the lessons executed once per session (the site build reuses them)."""
+"""Shared fixtures: the lessons executed once per session, the built site, a server and a browser."""
 
+import functools
+import os
+import subprocess
+import threading
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -8,6 +13,16 @@ from dlcourse.notebooks import execute_cached
 
 ROOT = Path(__file__).resolve().parents[1]
 LESSONS = sorted((ROOT / "lessons").glob("[0-9][0-9]_*.ipynb"))
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 @pytest.fixture(scope="session")
@@ -15,3 +30,69 @@ def executed_lessons():
     """{notebook name: ExecutedLesson}, run offline exactly as the site build runs them."""
     cache = ROOT / ".cache" / "executed" / "lessons"
     return {nb.name: execute_cached(nb, cache, extra_dirs=(ROOT / "quiz",)) for nb in LESSONS}
+
+
+@pytest.fixture(scope="session")
+def site(executed_lessons, tmp_path_factory) -> Path:
+    """The site built with `mkdocs build --strict`, reusing the executed lessons."""
+    out = tmp_path_factory.mktemp("site")
+    result = subprocess.run(
+        [str(ROOT / ".venv/bin/mkdocs"), "build", "--strict", "--site-dir", str(out)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "NO_MKDOCS_2_WARNING": "1"},
+    )
+    assert result.returncode == 0, result.stderr
+    warnings = [line for line in result.stderr.splitlines() if line.startswith("WARNING")]
+    assert not warnings, warnings
+    return out
+
+
+class _QuietHandler(SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture(scope="session")
+def server(site):
+    """The built site served on 127.0.0.1 (a free port); yields its base URL."""
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_QuietHandler, directory=str(site)))
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}/"
+    httpd.shutdown()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's Chromium driven by Playwright (never `playwright install`)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser, server):
+    """A fresh browser context (empty localStorage) that records console errors and outside requests."""
+    context = browser.new_context(viewport={"width": 1200, "height": 900})
+    tab = context.new_page()
+    tab.problems = []
+    tab.on(
+        "console", lambda m: tab.problems.append(f"console {m.type}: {m.text}") if m.type == "error" else None
+    )
+    tab.on("pageerror", lambda e: tab.problems.append(f"page error: {e}"))
+    tab.on("requestfailed", lambda r: tab.problems.append(f"failed request: {r.url}"))
+    tab.on(
+        "request",
+        lambda r: (
+            None
+            if r.url.startswith((server, "data:"))
+            else tab.problems.append(f"request outside the site: {r.url}")
+        ),
+    )
+    yield tab
+    context.close()

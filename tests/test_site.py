@@ -2,8 +2,6 @@
 
 import base64
 import io
-import os
-import subprocess
 from urllib.parse import urlparse
 
 import pytest
@@ -15,29 +13,13 @@ from dlcourse.site.links import colab_url
 from conftest import LESSONS, ROOT
 
 
-@pytest.fixture(scope="session")
-def site(executed_lessons, tmp_path_factory):
-    out = tmp_path_factory.mktemp("site")
-    result = subprocess.run(
-        [str(ROOT / ".venv/bin/mkdocs"), "build", "--strict", "--site-dir", str(out)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        env={**os.environ, "NO_MKDOCS_2_WARNING": "1"},
-    )
-    assert result.returncode == 0, result.stderr
-    warnings = [line for line in result.stderr.splitlines() if line.startswith("WARNING")]
-    assert not warnings, warnings
-    return out
-
-
-def page(site, path):
+def html_page(site, path):
     return BeautifulSoup((site / path / "index.html").read_text(), "html.parser")
 
 
 @pytest.mark.parametrize("notebook", LESSONS, ids=lambda p: p.name)
 def test_lesson_page_has_its_figures_and_links(site, notebook):
-    soup = page(site, f"lessons/{notebook.stem}")
+    soup = html_page(site, f"lessons/{notebook.stem}")
     figures = soup.select('img[src^="data:image/png;base64,"]')
     executed = (ROOT / ".cache/executed/lessons" / notebook.name).read_text()
     assert len(figures) == executed.count('"image/png"') > 0
@@ -51,7 +33,7 @@ def test_lesson_page_has_its_figures_and_links(site, notebook):
 
 def test_lesson_1_page_shows_the_kernel_gallery(site):
     """The section on classic kernels holds two real pictures: the kernels, then the filtered photos."""
-    soup = page(site, "lessons/01_convolutions")
+    soup = html_page(site, "lessons/01_convolutions")
     section = soup.find("h2", id="classic-kernels-on-a-photograph")
     figures = []
     for el in section.find_all_next(["h2", "img"]):
@@ -65,7 +47,7 @@ def test_lesson_1_page_shows_the_kernel_gallery(site):
 
 
 def test_home_links_to_every_lesson(site):
-    hrefs = {a["href"] for a in page(site, "").find_all("a", href=True)}
+    hrefs = {a["href"] for a in html_page(site, "").find_all("a", href=True)}
     for notebook in LESSONS:
         assert f"lessons/{notebook.stem}/" in hrefs
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from urllib.parse import urlparse
 
 COLAB = "https://colab.research.google.com/github"
+SITE_URL = "https://dlcourse.github.io/dlcourse/"  # equal to site_url in mkdocs.yml (a test checks)
 
 
 def github_path(repo_url: str) -> str:

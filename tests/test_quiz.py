@@ -1,0 +1,470 @@
+"""Quiz engine: schema and lint, the grader (Python == JS under node), scheduling, terminal, notebook."""
+
+import json
+import random
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from dlcourse.quiz import grade, lint, load_bank, load_quiz
+from dlcourse.quiz.bank import heading_anchors, make_variants, page_path
+from dlcourse.quiz.client import client_quiz, static_text
+from dlcourse.quiz.review import INTERVAL_DAYS, ReviewState, schedule
+from dlcourse.quiz.schema import Question
+from dlcourse.site.links import SITE_URL
+
+from conftest import ROOT
+
+CASES = yaml.safe_load((ROOT / "tests/grading_cases.yml").read_text(encoding="utf-8"))
+QUESTIONS = {k: Question.model_validate(v) for k, v in CASES["questions"].items()}
+
+
+def expected(case):
+    return {"status": case["status"], "reason": case["reason"], "feedback": case.get("feedback", [])}
+
+
+def verdict_of(v):
+    return {"status": v["status"], "reason": v["reason"], "feedback": v["feedback"]}
+
+
+def run_node(payload):
+    node = shutil.which("node")
+    assert node, "node is needed for the JS grader tests (apt-get install nodejs)"
+    out = subprocess.run(
+        [node, str(ROOT / "tests/js/run.cjs")],
+        input=json.dumps(payload),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return json.loads(out.stdout)
+
+
+# --- the bank ------------------------------------------------------------------------------------
+
+
+def test_bank_lints_clean():
+    assert lint(ROOT) == []
+
+
+def test_bank_content_requirements():
+    quizzes = {q.lesson: q for q in load_bank()}
+    raw = {p.name[:2]: yaml.safe_load(p.read_text()) for p in (ROOT / "quiz").glob("*.yml")}
+    assert len(raw["00"]["questions"]) >= 25
+    assert len(raw["01"]["questions"]) >= 15
+    assert quizzes["01"].n_computed * 3 >= len(raw["01"]["questions"]), "at least a third computed"
+    for quiz in quizzes.values():
+        for q in quiz.questions:
+            for c in q.choices or []:
+                assert c.feedback.strip(), f"{q.id}/{c.id} has no feedback"
+
+
+def test_every_lesson_has_a_quiz_and_every_quiz_page_exists():
+    lessons = {p.name[:2] for p in (ROOT / "lessons").glob("[0-9][0-9]_*.ipynb")}
+    quizzes = {q.lesson: q for q in load_bank()}
+    assert lessons <= set(quizzes)
+    for quiz in quizzes.values():
+        assert page_path(ROOT, quiz.page).exists()
+
+
+def test_computed_answers_come_from_the_library():
+    from dlcourse.kernels import output_size
+
+    q = next(
+        q
+        for q in yaml.safe_load((ROOT / "quiz/01_convolutions.yml").read_text())["questions"]
+        if q["id"] == "output-size-formula"
+    )
+    question = Question.model_validate(q)
+    variants = make_variants(question)
+    assert variants == make_variants(question), "same seed, same variants"
+    for params, answer in variants:
+        assert answer == output_size(params["n"], params["k"], params["p"], params["s"])
+    expanded = [x for x in load_quiz("01").questions if x.id.startswith("output-size-formula-v")]
+    assert [x.answer for x in expanded] == [float(a) for _, a in variants]
+    assert f"{variants[0][0]['n']} pixels wide" in expanded[0].prompt
+
+
+def write_quiz(tmp_path, questions, name="01_convolutions.yml", page="lessons/01_convolutions.ipynb"):
+    (tmp_path / "quiz").mkdir(exist_ok=True)
+    (tmp_path / "lessons").mkdir(exist_ok=True)
+    shutil.copy(ROOT / "lessons/01_convolutions.ipynb", tmp_path / "lessons")
+    doc = {"lesson": name[:2], "title": "T", "page": page, "questions": questions}
+    (tmp_path / "quiz" / name).write_text(yaml.safe_dump(doc, allow_unicode=True))
+    return tmp_path
+
+
+def single(qid="q-one", **overrides):
+    q = {
+        "id": qid,
+        "type": "single",
+        "prompt": "p",
+        "explanation": "e",
+        "section": "stride-and-padding",
+        "difficulty": "easy",
+        "tags": ["t"],
+        "choices": [
+            {"id": "a", "text": "A", "correct": True, "feedback": "yes"},
+            {"id": "b", "text": "B", "feedback": "no"},
+        ],
+    }
+    q.update(overrides)
+    return q
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (
+            {
+                "choices": [
+                    {"id": "a", "text": "A", "correct": True, "feedback": "y"},
+                    {"id": "b", "text": "B", "correct": True, "feedback": "n"},
+                ]
+            },
+            "question 'q-one': .*exactly one correct choice, has 2",
+        ),
+        (
+            {
+                "type": "multi",
+                "choices": [
+                    {"id": "a", "text": "A", "feedback": "y"},
+                    {"id": "b", "text": "B", "feedback": "n"},
+                ],
+            },
+            "question 'q-one': .*at least one correct choice",
+        ),
+        (
+            {
+                "choices": [
+                    {"id": "a", "text": "A", "correct": True},
+                    {"id": "b", "text": "B", "feedback": "n"},
+                ]
+            },
+            r"question 'q-one': choices\.0\.feedback: Field required",
+        ),
+        ({"section": "no-such-heading"}, "question 'q-one': section 'no-such-heading' is not a heading"),
+        ({"difficulty": "impossible"}, "question 'q-one': difficulty"),
+        (
+            {"type": "numeric", "choices": None, "answer": None},
+            "question 'q-one': .*needs either `answer` or `compute`",
+        ),
+        (
+            {"type": "text", "choices": None, "pattern": "(unclosed"},
+            "question 'q-one': pattern.*does not compile",
+        ),
+        (
+            {
+                "type": "numeric",
+                "choices": None,
+                "compute": {"function": "dlcourse.quiz.variants.nothing_here"},
+            },
+            "question 'q-one': compute.function 'dlcourse.quiz.variants.nothing_here' is not a function",
+        ),
+        (
+            {
+                "type": "numeric",
+                "choices": None,
+                "prompt": "{missing}",
+                "compute": {"function": "dlcourse.quiz.variants.conv_output_size"},
+            },
+            r"question 'q-one': prompt/explanation field 'missing' is not among",
+        ),
+    ],
+)
+def test_malformed_quiz_names_file_question_and_fix(tmp_path, change, message):
+    root = write_quiz(tmp_path, [single(), single("q-two")] if "section" not in change else [single()])
+    doc = yaml.safe_load((root / "quiz/01_convolutions.yml").read_text())
+    doc["questions"][0].update(change)
+    doc["questions"][0] = {k: v for k, v in doc["questions"][0].items() if v is not None}
+    (root / "quiz/01_convolutions.yml").write_text(yaml.safe_dump(doc, allow_unicode=True))
+    problems = "\n".join(lint(root))
+    assert "01_convolutions.yml: " in problems
+    assert __import__("re").search(message, problems), problems
+
+
+def test_duplicate_ids_within_and_across_files(tmp_path):
+    root = write_quiz(tmp_path, [single(), single()])
+    assert any("question 'q-one': id used twice" in p for p in lint(root))
+    root = write_quiz(tmp_path, [single()])
+    write_quiz(
+        tmp_path, [single(section="the-head-of-a-model")], name="00_foundations.yml", page="foundations.md"
+    )
+    (root / "docs").mkdir()
+    shutil.copy(ROOT / "docs/foundations.md", root / "docs")
+    assert any("question 'q-one': id already used in 00_foundations.yml" in p for p in lint(root))
+
+
+def test_broken_yaml_and_nondeterministic_functions_are_reported(tmp_path, monkeypatch):
+    root = write_quiz(tmp_path, [single()])
+    (root / "quiz/01_convolutions.yml").write_text("lesson: '01'\nquestions: [unclosed\n")
+    assert any(p.startswith("01_convolutions.yml: not valid YAML") for p in lint(root))
+
+    import dlcourse.quiz.variants as variants
+
+    monkeypatch.setattr(variants, "flaky", lambda rng: ({}, random.random()), raising=False)
+    q = single(type="numeric", choices=None, compute={"function": "dlcourse.quiz.variants.flaky"})
+    del q["choices"]
+    write_quiz(tmp_path, [q])
+    assert any(
+        "question 'q-one': dlcourse.quiz.variants.flaky gives different answers" in p for p in lint(root)
+    )
+
+
+def test_anchors_match_the_rendered_headings():
+    anchors = heading_anchors(ROOT / "lessons/01_convolutions.ipynb")
+    assert {"stride-and-padding", "relu-keeping-what-was-found", "check-yourself"} <= anchors
+    assert "what-a-gpu-is-for" in heading_anchors(ROOT / "docs/foundations.md")
+
+
+# --- grading: one rule, Python and JavaScript ------------------------------------------------------
+
+
+@pytest.mark.parametrize("case", CASES["cases"], ids=lambda c: f"{c['q']}:{c['r']!r}")
+def test_python_grader_conformance(case):
+    assert verdict_of(grade(QUESTIONS[case["q"]], case["r"]).to_dict()) == expected(case)
+
+
+def test_js_grader_under_node_agrees_on_every_case():
+    payload = [[QUESTIONS[c["q"]].model_dump(exclude_none=True), c["r"]] for c in CASES["cases"]]
+    results = run_node({"grade": payload})["grade"]
+    for case, got in zip(CASES["cases"], results, strict=True):
+        assert verdict_of(got) == expected(case), case
+        assert got["message"] == grade(QUESTIONS[case["q"]], case["r"]).message
+
+
+RESPONSES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=3), inner, max_size=3),
+    max_leaves=8,
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(name=st.sampled_from(sorted(QUESTIONS)), response=RESPONSES)
+def test_grader_never_raises(name, response):
+    verdict = grade(QUESTIONS[name], response)
+    assert verdict.status in {"correct", "incorrect", "invalid"}
+    assert verdict.message
+
+
+@settings(max_examples=60, deadline=None)
+@given(texts=st.lists(st.text(max_size=12), min_size=1, max_size=25))
+def test_js_and_python_agree_on_arbitrary_text(texts):
+    payload = [[QUESTIONS[n].model_dump(exclude_none=True), t] for t in texts for n in ("four", "stride")]
+    results = run_node({"grade": payload})["grade"]
+    for (q, t), got in zip(payload, results, strict=True):
+        assert verdict_of(got) == verdict_of(grade(Question.model_validate(q), t).to_dict()), (q["id"], t)
+
+
+# --- spaced repetition -------------------------------------------------------------------------------
+
+
+def test_leitner_schedule_same_in_python_and_js():
+    sequences = [
+        ["correct"] * 6,
+        ["incorrect", "correct", "correct", "incorrect", "correct"],
+        ["correct", "correct", "correct", "incorrect"],
+    ]
+    js = run_node({"schedule": sequences})["schedule"]
+    for statuses, js_cards in zip(sequences, js, strict=True):
+        card = None
+        for i, (status, js_card) in enumerate(zip(statuses, js_cards, strict=True)):
+            card = schedule(card, status, 1000 * i)
+            assert card == js_card
+    boxes = []
+    card = None
+    for status in ["correct", "correct", "incorrect", "correct"]:
+        card = schedule(card, status, 0)
+        boxes.append(card["box"])
+    assert boxes == [2, 3, 1, 2]
+    assert schedule(None, "incorrect", 5)["due"] == 5, "a missed question is due again at once"
+    assert INTERVAL_DAYS[1] < INTERVAL_DAYS[2] < INTERVAL_DAYS[5]
+
+
+def test_review_state_repairs_a_corrupt_file_without_losing_it(tmp_path):
+    path = tmp_path / "state.json"
+    path.write_text("{not json")
+    state = ReviewState(path)
+    assert state.cards == {} and "unreadable" in state.warning
+    assert (tmp_path / "state.unreadable.json").read_text() == "{not json"
+    good = {"box": 2, "due": 5, "lesson": "01", "last": "correct"}
+    path.write_text(json.dumps({"version": 1, "cards": {"ok": good, "bad": {"box": 9}, "worse": "x"}}))
+    state = ReviewState(path)
+    assert state.cards == {"ok": good} and "2 damaged entries" in state.warning
+    state.record("01", "new", "incorrect", now_ms=10)
+    state.save()
+    assert set(json.loads(path.read_text())["cards"]) == {"ok", "new"}
+    assert ReviewState(path).due(now_ms=10) == ["new", "ok"]
+
+
+# --- terminal --------------------------------------------------------------------------------------------
+
+
+def scripted(answers):
+    """An `ask` that answers from a list (None = Ctrl-C)."""
+    it = iter(answers)
+    return lambda q: next(it)
+
+
+def test_terminal_reasks_on_invalid_then_grades_and_schedules(tmp_path):
+    from rich.console import Console
+
+    from dlcourse.quiz.terminal import take_quiz
+
+    quiz = load_quiz("01")
+    numeric = next(i for i, q in enumerate(quiz.questions) if q.id == "kernel-flat-response")
+    answers = ["multiply-sum", "corner"] + [None]
+    console = Console(record=True, width=100)
+    state = ReviewState(tmp_path / "s.json")
+    take_quiz("01", False, console=console, ask=scripted(answers), state=state)
+    text = console.export_text()
+    assert "Correct." in text and "Not this one." in text and "Stopped" in text
+    assert f"{SITE_URL}lessons/01_convolutions/#a-convolution-on-one-patch" in text
+    saved = json.loads((tmp_path / "s.json").read_text())["cards"]
+    assert saved["conv-one-step"]["box"] == 2 and saved["conv-where-result"]["box"] == 1
+
+    # a numeric question: "four" is not a number, asked again; "0" is then graded
+    state = ReviewState(tmp_path / "t.json")
+    console = Console(record=True, width=100)
+    from dlcourse.quiz.terminal import run
+
+    run([(quiz, quiz.questions[numeric])], state, console, ask=scripted(["four", "0"]))
+    text = console.export_text()
+    assert "That is not a number" in text and "Try again" in text and "Correct." in text
+
+    # review asks exactly the missed question
+    asked = []
+    take_quiz(
+        None,
+        True,
+        console=Console(record=True),
+        state=ReviewState(tmp_path / "s.json"),
+        ask=lambda q: asked.append(q.id) or None,
+    )
+    assert asked == ["conv-where-result"]
+
+
+def test_terminal_is_really_interactive(tmp_path):
+    """Drive `dlcourse quiz 01` through a pseudo-terminal: enter picks the first choice, Ctrl-C stops."""
+    import pexpect
+
+    env = {
+        "DLCOURSE_STATE": str(tmp_path / "s.json"),
+        "TERM": "xterm",
+        "PATH": str(ROOT / ".venv/bin"),
+        "COLUMNS": "100",
+        "LINES": "40",
+    }
+    child = pexpect.spawn(
+        str(ROOT / ".venv/bin/dlcourse"),
+        ["quiz", "01"],
+        env=env,
+        encoding="utf-8",
+        timeout=60,
+        dimensions=(40, 100),
+    )
+    child.expect("Question 1 of")
+    child.expect("Your answer")
+    child.send("\r")  # the first choice: the multiply-and-sum, the right one
+    child.expect("Correct")
+    child.expect("Question 2 of")
+    child.expect("Your answer")
+    child.sendcontrol("c")
+    child.expect("Stopped")
+    child.expect(pexpect.EOF)
+    assert json.loads((tmp_path / "s.json").read_text())["cards"]["conv-one-step"]["last"] == "correct"
+
+
+def test_grade_command_prints_a_json_report(tmp_path):
+    answers = tmp_path / "answers.yml"
+    answers.write_text(
+        yaml.safe_dump(
+            {
+                "lesson": "01",
+                "answers": {
+                    "conv-one-step": "multiply-sum",
+                    "kernel-blur-sum": ["box", "gaussian"],
+                    "kernel-flat-response": 0,
+                    "padding-word": " Zero-Padding ",
+                    "relu-what": "",
+                    "nope": "x",
+                },
+            }
+        )
+    )
+    out = subprocess.run(
+        [str(ROOT / ".venv/bin/dlcourse"), "quiz", "grade", str(answers)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    report = json.loads(out.stdout)
+    by_id = {r["id"]: r for r in report["results"]}
+    assert by_id["conv-one-step"]["status"] == "correct"
+    assert by_id["kernel-blur-sum"]["reason"] == "missing-choices"
+    assert by_id["kernel-flat-response"]["status"] == "correct"
+    assert by_id["padding-word"]["status"] == "correct"
+    assert by_id["relu-what"]["status"] == "invalid"
+    assert report["correct"] == 3 and report["answered"] == 5 and report["unknown_ids"] == ["nope"]
+    bad = tmp_path / "bad.yml"
+    bad.write_text("just text")
+    out = subprocess.run(
+        [str(ROOT / ".venv/bin/dlcourse"), "quiz", "grade", str(bad)], capture_output=True, text=True
+    )
+    assert out.returncode == 2 and "expected `lesson:" in out.stderr
+
+
+def test_lint_command(tmp_path):
+    ok = subprocess.run(
+        [str(ROOT / ".venv/bin/dlcourse"), "quiz", "lint"], cwd=ROOT, capture_output=True, text=True
+    )
+    assert ok.returncode == 0 and ok.stdout.startswith("ok:")
+    root = write_quiz(tmp_path, [single(section="nowhere")])
+    bad = subprocess.run(
+        [str(ROOT / ".venv/bin/dlcourse"), "quiz", "lint"], cwd=root, capture_output=True, text=True
+    )
+    assert bad.returncode == 1 and "question 'q-one': section 'nowhere'" in bad.stderr
+
+
+# --- notebook and page weight ------------------------------------------------------------------------------
+
+
+def test_notebook_widget_inlines_renderer_and_data():
+    from dlcourse import quiz
+
+    html = quiz.show("01")._repr_html_()
+    assert static_text("quiz.js") in html
+    assert '"link":"#stride-and-padding"' in html.replace(" ", "")
+    assert "</script>" not in html.split("DLQuiz.mount(")[1][: -len("</script>")]
+
+
+@pytest.mark.parametrize("quiz", load_bank(), ids=lambda q: q.lesson)
+def test_quiz_page_weight_at_most_40_kb(quiz):
+    data = json.dumps(client_quiz(quiz), ensure_ascii=False, separators=(",", ":")).encode()
+    total = len(static_text("quiz.js").encode()) + len(data)
+    print(f"lesson {quiz.lesson}: quiz.js + data = {total / 1024:.1f} KB")
+    assert total <= 40 * 1024
+
+
+def test_site_url_matches_mkdocs():
+    config = yaml.load((ROOT / "mkdocs.yml").read_text(), Loader=yaml.BaseLoader)
+    assert config["site_url"] == SITE_URL
+
+
+def test_quiz_files_are_our_own_words():
+    """A guard against pasting fastbook's questionnaire: none of its well-known phrasings appear."""
+    text = " ".join(Path(p).read_text().lower() for p in (ROOT / "quiz").glob("*.yml"))
+    for phrase in [
+        "do you need these for deep learning",
+        "lots of math",
+        "lots of data",
+        "expensive computers",
+        "name five areas where deep learning is now the best",
+    ]:
+        assert phrase not in text
