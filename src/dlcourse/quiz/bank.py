@@ -41,7 +41,7 @@ def bank_dir() -> Path:
     checkout = Path(__file__).resolve().parents[3] / "quiz"
     if checkout.is_dir():
         return checkout
-    installed = Path(str(resources.files("dlcourse.quiz") / "bank"))
+    installed = Path(str(resources.files("dlcourse.quiz") / "data"))
     if installed.is_dir():
         return installed
     raise FileNotFoundError("no quiz bank found: set DLCOURSE_QUIZ_DIR to the course's quiz/ folder")

@@ -1,0 +1,67 @@
+"""The `dlcourse` command line."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="dlcourse", description="Tools for the dlcourse lessons.")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    bench = commands.add_parser("bench", help="run a benchmark and print its figures")
+    bench.add_argument("what", choices=["conv"], help="conv: hand-written convolution vs torch")
+
+    quiz = commands.add_parser(
+        "quiz",
+        help="take a lesson's quiz, review what is due, grade an answers file, or lint the bank",
+        description="dlcourse quiz [LESSON] | quiz --review | quiz grade FILE | quiz lint",
+    )
+    quiz.add_argument("words", nargs="*", metavar="LESSON | grade FILE | lint")
+    quiz.add_argument("--review", action="store_true", help="ask the questions that are due (Leitner boxes)")
+
+    args = parser.parse_args(argv)
+    if args.command == "bench":
+        from dlcourse.benchmarks import conv
+
+        conv.main()
+        return 0
+    return _quiz(parser, args.words, args.review)
+
+
+def _quiz(parser: argparse.ArgumentParser, words: list[str], review: bool) -> int:
+    from dlcourse.quiz import QuizFileError
+
+    try:
+        if words[:1] == ["lint"]:
+            from dlcourse.quiz.bank import lint
+
+            root = Path.cwd()
+            problems = lint(root)
+            for line in problems:
+                print(line, file=sys.stderr)
+            print(
+                f"{'FAILED' if problems else 'ok'}: quiz bank in {root / 'quiz'}, {len(problems)} problem(s)"
+            )
+            return 1 if problems else 0
+        if words[:1] == ["grade"]:
+            if len(words) != 2:
+                parser.error("usage: dlcourse quiz grade ANSWERS.yml")
+            from dlcourse.quiz.terminal import print_report
+
+            print_report(Path(words[1]))
+            return 0
+        if len(words) > 1:
+            parser.error("give one lesson number, e.g. `dlcourse quiz 01`")
+        from dlcourse.quiz.terminal import take_quiz
+
+        return take_quiz(words[0] if words else None, review)
+    except (QuizFileError, FileNotFoundError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

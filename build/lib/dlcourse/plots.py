@@ -1,0 +1,44 @@
+"""Small matplotlib helpers the lessons call to show images and activation maps."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+
+def show_images(
+    images: Mapping[str, np.ndarray], ncols: int = 4, size: float = 3.0, cmap: str = "gray"
+) -> plt.Figure:
+    """Titled images side by side; (C, H, W) arrays are shown as RGB, 2-D ones with `cmap`."""
+    nrows = -(-len(images) // ncols)
+    ncols = min(ncols, len(images))
+    fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, size * nrows), squeeze=False)
+    for ax in axes.flat:
+        ax.axis("off")
+    for ax, (title, img) in zip(axes.flat, images.items(), strict=False):
+        img = np.asarray(img)
+        if img.ndim == 3:
+            ax.imshow(np.clip(img.transpose(1, 2, 0), 0, 1))
+        else:
+            ax.imshow(img, cmap=cmap)
+        ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
+def show_grid(
+    values: np.ndarray, title: str = "", ax: plt.Axes | None = None, fmt: str = "{:.2f}"
+) -> plt.Axes:
+    """A small 2-D array drawn as a grid of shaded cells with each number written in."""
+    values = np.asarray(values, dtype=float)
+    if ax is None:
+        _, ax = plt.subplots(figsize=(0.6 * values.shape[1] + 1, 0.6 * values.shape[0] + 1))
+    ax.imshow(values, cmap="coolwarm" if values.min() < 0 else "gray_r", alpha=0.6)
+    for (i, j), v in np.ndenumerate(values):
+        ax.text(j, i, fmt.format(v), ha="center", va="center", fontsize=9)
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.set_title(title)
+    return ax

@@ -1,0 +1,93 @@
+"""The quiz bank's schema: one YAML file per lesson in `quiz/`, validated with pydantic."""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+ID = r"^[a-z0-9][a-z0-9-]*$"
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Choice(Strict):
+    id: str = Field(pattern=r"^[a-z0-9-]+$")
+    text: str = Field(min_length=1)
+    correct: bool = False
+    feedback: str = Field(min_length=1, description="why this choice is right or wrong")
+
+
+class Tolerance(Strict):
+    abs: float = Field(0.0, ge=0)
+    rel: float = Field(0.0, ge=0)
+
+
+class Compute(Strict):
+    """Variants made by a function of `dlcourse` (parameters + answer), with a fixed seed."""
+
+    function: str = Field(pattern=r"^dlcourse(\.[a-z_][a-z0-9_]*)+$")
+    seed: int = 0
+    variants: int = Field(3, ge=1, le=20)
+
+
+class Question(Strict):
+    id: str = Field(pattern=ID)
+    type: Literal["single", "multi", "numeric", "text"]
+    prompt: str = Field(min_length=1, description="markdown; {name} fields are filled for computed questions")
+    explanation: str = Field(min_length=1)
+    section: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$", description="heading anchor in the lesson page")
+    difficulty: Literal["easy", "medium", "hard"]
+    tags: list[str] = Field(min_length=1)
+    choices: list[Choice] | None = None
+    answer: float | None = None
+    tolerance: Tolerance | None = None
+    accept: list[str] | None = None
+    pattern: str | None = None
+    compute: Compute | None = None
+
+    @model_validator(mode="after")
+    def _fields_match_type(self) -> Question:
+        if self.type in ("single", "multi"):
+            if not self.choices or len(self.choices) < 2:
+                raise ValueError(f"a {self.type} question needs at least two choices")
+            ids = [c.id for c in self.choices]
+            if len(set(ids)) != len(ids):
+                raise ValueError(f"choice ids must be unique, got {ids}")
+            n_correct = sum(c.correct for c in self.choices)
+            if self.type == "single" and n_correct != 1:
+                raise ValueError(f"a single question needs exactly one correct choice, has {n_correct}")
+            if self.type == "multi" and n_correct < 1:
+                raise ValueError("a multi question needs at least one correct choice")
+            extra = [f for f in ("answer", "tolerance", "accept", "pattern", "compute") if getattr(self, f)]
+        elif self.type == "numeric":
+            if (self.answer is None) == (self.compute is None):
+                raise ValueError("a numeric question needs either `answer` or `compute`, not both")
+            extra = [f for f in ("choices", "accept", "pattern") if getattr(self, f)]
+        else:
+            if not self.accept and not self.pattern:
+                raise ValueError("a text question needs `accept` (a list of answers) or `pattern`")
+            extra = [f for f in ("choices", "answer", "tolerance", "compute") if getattr(self, f) is not None]
+        if extra:
+            raise ValueError(f"a {self.type} question does not use {', '.join(extra)}: remove it")
+        return self
+
+    @field_validator("pattern")
+    @classmethod
+    def _pattern_compiles(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                re.compile(value)
+            except re.error as err:
+                raise ValueError(f"pattern does not compile: {err}") from None
+        return value
+
+
+class QuizFile(Strict):
+    lesson: str = Field(pattern=r"^\d\d$")
+    title: str
+    page: str = Field(description="the page the sections are in: lessons/NN_slug.ipynb or a docs/*.md page")
+    questions: list[Question] = Field(min_length=1)

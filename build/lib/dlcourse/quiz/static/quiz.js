@@ -1,0 +1,312 @@
+/* dlcourse quiz: one small renderer for the site, the notebooks and the review page.
+ * DLQuiz.grade mirrors src/dlcourse/quiz/grading.py; tests/grading_cases.yml keeps them equal.
+ * Progress lives in localStorage under one key; anything unreadable there is set aside, not trusted. */
+(function (root) {
+  "use strict";
+  if (root.DLQuiz) return;
+
+  // ---- grading (the same rule as grading.py) ------------------------------------------------
+  var NUMBER = /^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?$/;
+  var WS = "[ \\t\\n\\r\\f\\v\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000\\ufeff]";
+  var SPACES = new RegExp(WS + "+", "g");
+  var EDGES = new RegExp("^" + WS + "+|" + WS + "+$", "g");
+  var PUNCT = /\p{P}/gu;
+  var MESSAGES = {
+    "correct": "Correct.",
+    "wrong-choice": "Not this one.",
+    "missing-choices": "Right so far, but some correct choices are missing.",
+    "extra-choices": "You picked every correct choice, and some wrong ones too.",
+    "missing-and-extra": "Some of your choices are wrong and some correct ones are missing.",
+    "outside-tolerance": "Not quite.",
+    "not-accepted": "Not the answer we were looking for.",
+    "no-answer": "No answer given yet.",
+    "unknown-choice": "That is not one of the choices.",
+    "not-a-number": "That is not a number: type digits, like 4, 4.0 or 4e0."
+  };
+
+  function verdict(status, reason, feedback) {
+    return { status: status, reason: reason, feedback: feedback || [], message: MESSAGES[reason] };
+  }
+  function strip(s) { return s.replace(EDGES, ""); }
+  function parseNumber(s) { s = strip(s); return NUMBER.test(s) ? Number(s) : null; }
+  function normalise(s) {
+    s = s.normalize("NFKC").toLowerCase().replace(PUNCT, "").replace(SPACES, " ");
+    return s.replace(/^ +| +$/g, "");
+  }
+
+  function grade(q, r) {
+    try { return gradeUnsafe(q, r); } catch (e) { return verdict("invalid", "no-answer"); }
+  }
+  function gradeUnsafe(q, r) {
+    var choices = q.choices || [];
+    if (q.type === "single") {
+      if (typeof r !== "string" || r === "") return verdict("invalid", "no-answer");
+      var c = choices.filter(function (x) { return x.id === r; })[0];
+      if (!c) return verdict("invalid", "unknown-choice");
+      return verdict(c.correct ? "correct" : "incorrect", c.correct ? "correct" : "wrong-choice", [c.feedback]);
+    }
+    if (q.type === "multi") {
+      if (!Array.isArray(r) || r.length === 0) return verdict("invalid", "no-answer");
+      var ids = choices.map(function (x) { return x.id; });
+      if (!r.every(function (x) { return typeof x === "string" && ids.indexOf(x) >= 0; })) {
+        return verdict("invalid", "unknown-choice");
+      }
+      var picked = choices.filter(function (x) { return r.indexOf(x.id) >= 0; });
+      var missing = choices.some(function (x) { return x.correct && picked.indexOf(x) < 0; });
+      var extra = picked.some(function (x) { return !x.correct; });
+      var reason = missing ? (extra ? "missing-and-extra" : "missing-choices") : (extra ? "extra-choices" : "correct");
+      return verdict(reason === "correct" ? "correct" : "incorrect", reason,
+        picked.map(function (x) { return x.feedback; }));
+    }
+    if (typeof r !== "string" || strip(r) === "") return verdict("invalid", "no-answer");
+    if (q.type === "numeric") {
+      var v = parseNumber(r);
+      if (v === null) return verdict("invalid", "not-a-number");
+      var tol = q.tolerance || {};
+      var diff = Math.abs(v - q.answer);
+      var ok = !isNaN(diff) && (diff <= (tol.abs || 0) || diff <= (tol.rel || 0) * Math.abs(q.answer));
+      return verdict(ok ? "correct" : "incorrect", ok ? "correct" : "outside-tolerance");
+    }
+    var given = normalise(r);
+    if (given === "") return verdict("invalid", "no-answer");
+    var hit = (q.accept || []).some(function (a) { return normalise(a) === given; });
+    hit = hit || (!!q.pattern && new RegExp("^(?:" + q.pattern + ")$", "u").test(given));
+    return verdict(hit ? "correct" : "incorrect", hit ? "correct" : "not-accepted");
+  }
+
+  // ---- progress: Leitner boxes, the same rule as review.py ------------------------------------
+  var KEY = "dlcourse.quiz.v1";
+  var DAY = 86400000;
+  var INTERVAL_DAYS = [0, 0, 1, 3, 7, 16]; // index = box; box 1 is due again at once
+  var memory = null; // used when localStorage is unavailable
+
+  function emptyState() { return { version: 1, cards: {} }; }
+  function validCard(c) {
+    return c && typeof c === "object" && [1, 2, 3, 4, 5].indexOf(c.box) >= 0 && typeof c.due === "number" &&
+      isFinite(c.due) && typeof c.lesson === "string" && (c.last === "correct" || c.last === "incorrect");
+  }
+  function storage() {
+    try { var s = root.localStorage; s.getItem(KEY); return s; } catch (e) { return null; }
+  }
+  function loadState() {
+    var s = storage();
+    if (!s) return memory || (memory = emptyState());
+    var raw = s.getItem(KEY), data;
+    if (raw === null) return emptyState();
+    try { data = JSON.parse(raw); } catch (e) { data = null; }
+    if (!data || typeof data !== "object" || data.version !== 1 || !data.cards || typeof data.cards !== "object") {
+      try { s.setItem(KEY + ".unreadable", raw); } catch (e) { /* keep going */ }
+      var fresh = emptyState();
+      saveState(fresh);
+      return fresh;
+    }
+    var cards = {}, dropped = false;
+    Object.keys(data.cards).forEach(function (id) {
+      if (validCard(data.cards[id])) cards[id] = data.cards[id]; else dropped = true;
+    });
+    var state = { version: 1, cards: cards };
+    if (dropped) saveState(state);
+    return state;
+  }
+  function saveState(state) {
+    var s = storage();
+    if (!s) { memory = state; return; }
+    try { s.setItem(KEY, JSON.stringify(state)); } catch (e) { memory = state; }
+  }
+  function schedule(card, status, now) {
+    var box = status === "correct" ? Math.min((card ? card.box : 1) + 1, 5) : 1;
+    return { box: box, due: now + INTERVAL_DAYS[box] * DAY, last: status };
+  }
+  function record(lesson, qid, status, now) {
+    var state = loadState();
+    var card = schedule(state.cards[qid], status, now === undefined ? Date.now() : now);
+    card.lesson = lesson;
+    state.cards[qid] = card;
+    saveState(state);
+    return card;
+  }
+  function dueCards(now) {
+    var cards = loadState().cards;
+    now = now === undefined ? Date.now() : now;
+    return Object.keys(cards).filter(function (id) { return cards[id].due <= now; })
+      .sort(function (a, b) { return cards[a].box - cards[b].box || cards[a].due - cards[b].due; });
+  }
+
+  // ---- rendering ----------------------------------------------------------------------------
+  function h(tag, attrs, children) {
+    var el = document.createElement(tag);
+    Object.keys(attrs || {}).forEach(function (k) {
+      if (k === "html") el.innerHTML = attrs[k]; else if (k === "text") el.textContent = attrs[k];
+      else el.setAttribute(k, attrs[k]);
+    });
+    (children || []).forEach(function (c) { if (c) el.appendChild(c); });
+    return el;
+  }
+
+  function responseOf(box, q) {
+    if (q.type === "single") {
+      var on = box.querySelector("input:checked");
+      return on ? on.value : "";
+    }
+    if (q.type === "multi") {
+      return Array.prototype.map.call(box.querySelectorAll("input:checked"), function (x) { return x.value; });
+    }
+    return box.querySelector("input.dlq-input").value;
+  }
+
+  function renderQuestion(q, index, total, opts, onGraded) {
+    var name = "dlq-" + opts.uid + "-" + q.id;
+    var inputs;
+    if (q.type === "single" || q.type === "multi") {
+      inputs = h("div", { "class": "dlq-choices" }, q.choices.map(function (c) {
+        var input = h("input", { type: q.type === "single" ? "radio" : "checkbox", name: name, value: c.id });
+        return h("label", { "class": "dlq-choice" }, [input, h("span", { html: c.html })]);
+      }));
+    } else {
+      inputs = h("input", { type: "text", "class": "dlq-input", "aria-label": "Your answer",
+        autocomplete: "off", inputmode: q.type === "numeric" ? "decimal" : "text" });
+    }
+    var hint = q.type === "multi" ? h("p", { "class": "dlq-hint", text: "Select all that apply." }) : null;
+    var button = h("button", { type: "button", "class": "md-button dlq-check", text: "Check" });
+    var result = h("div", { "class": "dlq-result", role: "status", "aria-live": "polite" });
+    var box = h("fieldset", { "class": "dlq-question", "data-qid": q.id }, [
+      h("legend", { text: (opts.label || "Question") + " " + (index + 1) + " of " + total }),
+      h("div", { "class": "dlq-prompt", html: q.prompt }), hint, inputs, button, result
+    ]);
+    function check() {
+      var v = grade(q, responseOf(box, q));
+      result.className = "dlq-result dlq-" + v.status;
+      result.innerHTML = "";
+      result.appendChild(h("p", { "class": "dlq-message", text: v.message }));
+      if (v.feedback.length) {
+        result.appendChild(h("ul", { "class": "dlq-feedback" }, v.feedback.map(function (f) {
+          return h("li", { html: f });
+        })));
+      }
+      if (v.status !== "invalid") {
+        result.appendChild(h("div", { "class": "dlq-explanation", html: q.explanation }));
+        if (q.link) result.appendChild(h("a", { href: resolve(q.link, opts.root), text: "Read the section again" }));
+        onGraded(q, v);
+      }
+    }
+    button.addEventListener("click", check);
+    if (q.type === "numeric" || q.type === "text") {
+      inputs.addEventListener("keydown", function (e) { if (e.key === "Enter") check(); });
+    }
+    return box;
+  }
+
+  function resolve(link, base) {
+    if (!base || /^(#|[a-z]+:)/.test(link)) return link;
+    return base + link;
+  }
+
+  var uids = 0;
+  function mountQuestions(el, questions, opts) {
+    opts.uid = ++uids;
+    var results = {};
+    var score = h("p", { "class": "dlq-score", role: "status", "aria-live": "polite" });
+    function update() {
+      var ids = Object.keys(results);
+      var right = ids.filter(function (id) { return results[id] === "correct"; }).length;
+      score.textContent = "Score: " + right + " of " + questions.length + " correct (" + ids.length + " answered).";
+      if (opts.onScore) opts.onScore(right, ids.length);
+    }
+    el.innerHTML = "";
+    questions.forEach(function (q, i) {
+      el.appendChild(renderQuestion(q, i, questions.length, opts, function (q, v) {
+        results[q.id] = v.status;
+        record(q.lesson || opts.lesson, q.id, v.status);
+        update();
+      }));
+    });
+    el.appendChild(score);
+    update();
+  }
+
+  function mount(el, quiz, opts) {
+    opts = opts || {};
+    opts.lesson = quiz.lesson;
+    el.classList.add("dlq");
+    mountQuestions(el, quiz.questions, opts);
+  }
+
+  function mountReview(el, quizzes, opts) {
+    opts = opts || {};
+    var byId = {};
+    quizzes.forEach(function (quiz) {
+      quiz.questions.forEach(function (q) { q.lesson = quiz.lesson; byId[q.id] = q; });
+    });
+    var due = dueCards().filter(function (id) { return byId[id]; }).map(function (id) { return byId[id]; });
+    el.classList.add("dlq");
+    if (!due.length) {
+      var cards = loadState().cards;
+      var next = Math.min.apply(null, Object.keys(cards).map(function (id) { return cards[id].due; }));
+      el.innerHTML = "";
+      el.appendChild(h("p", { "class": "dlq-empty", text: isFinite(next)
+        ? "Nothing is due. Next review: " + new Date(next).toLocaleDateString() + "."
+        : "Nothing to review yet: take a lesson's quiz first; the questions you answer come back here." }));
+      return;
+    }
+    opts.label = "Review";
+    mountQuestions(el, due, opts);
+  }
+
+  function progress(index) {
+    var cards = loadState().cards;
+    return index.lessons.map(function (l) {
+      var right = l.ids.filter(function (id) { return cards[id] && cards[id].last === "correct"; }).length;
+      var seen = l.ids.filter(function (id) { return cards[id]; }).length;
+      return { lesson: l.lesson, title: l.title, url: l.url, total: l.ids.length, correct: right, answered: seen };
+    });
+  }
+
+  function mountProgress(el, index, base) {
+    el.innerHTML = "";
+    el.classList.add("dlq");
+    el.appendChild(h("ul", { "class": "dlq-progress-list" }, progress(index).map(function (p) {
+      var bar = h("progress", { max: String(p.total), value: String(p.correct),
+        "aria-label": "Lesson " + p.lesson + " quiz progress" });
+      return h("li", { "data-lesson": p.lesson }, [
+        h("a", { href: resolve(p.url, base), text: p.lesson + " · " + p.title }), bar,
+        h("span", { "class": "dlq-count", text: p.correct + " / " + p.total + " correct" })
+      ]);
+    })));
+  }
+
+  // ---- site glue: mount points written by the site's hook -------------------------------------
+  function getJSON(url) {
+    return fetch(url).then(function (r) {
+      if (!r.ok) throw new Error(url + ": HTTP " + r.status);
+      return r.json();
+    });
+  }
+  function fail(el, err) {
+    el.textContent = "The quiz could not be loaded (" + err.message + "). Reload the page to try again.";
+  }
+  function boot() {
+    document.querySelectorAll("[data-dlq-quiz]").forEach(function (el) {
+      getJSON(el.getAttribute("data-dlq-quiz")).then(function (quiz) {
+        mount(el, quiz, { root: el.getAttribute("data-dlq-root") });
+      }).catch(function (e) { fail(el, e); });
+    });
+    document.querySelectorAll("[data-dlq-index]").forEach(function (el) {
+      var indexUrl = new URL(el.getAttribute("data-dlq-index"), location.href);
+      var base = el.getAttribute("data-dlq-root");
+      getJSON(indexUrl).then(function (index) {
+        if (el.hasAttribute("data-dlq-progress")) return mountProgress(el, index, base);
+        return Promise.all(index.lessons.map(function (l) { return getJSON(new URL(l.data, indexUrl)); }))
+          .then(function (quizzes) { mountReview(el, quizzes, { root: base }); });
+      }).catch(function (e) { fail(el, e); });
+    });
+  }
+  if (typeof document !== "undefined") {
+    if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", boot); else boot();
+  }
+
+  root.DLQuiz = {
+    grade: grade, normalise: normalise, parseNumber: parseNumber, schedule: schedule, record: record,
+    loadState: loadState, dueCards: dueCards, progress: progress, mount: mount, mountReview: mountReview,
+    mountProgress: mountProgress, KEY: KEY, INTERVAL_DAYS: INTERVAL_DAYS
+  };
+})(typeof window !== "undefined" ? window : globalThis);

@@ -1,0 +1,22 @@
+"""Links derived from the one configured repository URL (`repo_url` in mkdocs.yml)."""
+
+from __future__ import annotations
+
+from urllib.parse import urlparse
+
+COLAB = "https://colab.research.google.com/github"
+SITE_URL = "https://dlcourse.github.io/dlcourse/"  # equal to site_url in mkdocs.yml (a test checks)
+
+
+def github_path(repo_url: str) -> str:
+    """'owner/name' of a GitHub repository URL."""
+    parsed = urlparse(repo_url or "")
+    parts = [p for p in parsed.path.split("/") if p]
+    if parsed.netloc != "github.com" or len(parts) < 2:
+        raise ValueError(f"repo_url must look like https://github.com/OWNER/NAME, got {repo_url!r}")
+    return f"{parts[0]}/{parts[1].removesuffix('.git')}"
+
+
+def colab_url(repo_url: str, notebook: str, branch: str = "main") -> str:
+    """The URL that opens `lessons/<notebook>` of the repository in Google Colab."""
+    return f"{COLAB}/{github_path(repo_url)}/blob/{branch}/lessons/{notebook}"
