@@ -22,13 +22,56 @@ def main(argv: list[str] | None = None) -> int:
     quiz.add_argument("words", nargs="*", metavar="LESSON | grade FILE | lint")
     quiz.add_argument("--review", action="store_true", help="ask the questions that are due (Leitner boxes)")
 
+    trainer = commands.add_parser("train", help="train a classifier with fastai and print its metrics")
+    trainer.add_argument("dataset", choices=["pets"])
+    trainer.add_argument("--epochs", type=int, default=4, help="epochs after the frozen one (fine_tune)")
+    trainer.add_argument(
+        "--arch",
+        choices=["resnet34", "resnet50"],
+        default="resnet34",
+        help="full mode architecture (offline mode uses the bundled small model)",
+    )
+    trainer.add_argument("--offline", action="store_true", help="force offline mode (bundled data and model)")
+
     args = parser.parse_args(argv)
+    if args.command == "train":
+        return _train(args)
     if args.command == "bench":
         from dlcourse.benchmarks import conv
 
         conv.main()
         return 0
     return _quiz(parser, args.words, args.review)
+
+
+def _train(args: argparse.Namespace) -> int:
+    from dlcourse.data import DataError, pets_dataloaders, pets_path
+    from dlcourse.mode import detect_mode
+    from dlcourse.train import fine_tune, make_learner, pick_arch
+
+    mode = detect_mode("offline" if args.offline else None)
+    print(f"dlcourse: {mode.describe()}")
+    try:
+        path = pets_path(mode)
+    except DataError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    arch = pick_arch(mode, bigger=args.arch == "resnet50")
+    if mode.offline and args.arch != "resnet34":
+        print(f"dlcourse: --arch {args.arch} applies to full mode; offline uses the bundled {arch.__name__}")
+    dls = pets_dataloaders(path, mode)
+    print(
+        f"dlcourse: {len(dls.train_ds)} training and {len(dls.valid_ds)} validation images from {path}, "
+        f"{len(dls.vocab)} classes; model {arch.__name__}"
+    )
+    learn = make_learner(dls, mode, arch=arch)
+    metrics = fine_tune(learn, args.epochs)
+    last = metrics.iloc[-1]
+    print(
+        f"final: error_rate {last.error_rate:.4f}, accuracy {last.accuracy:.4f}, "
+        f"valid_loss {last.valid_loss:.4f} after {len(metrics)} epochs"
+    )
+    return 0
 
 
 def _quiz(parser: argparse.ArgumentParser, words: list[str], review: bool) -> int:

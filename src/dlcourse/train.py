@@ -1,0 +1,135 @@
+"""Training recipes the lessons call. Each runs fastai and returns the per-epoch metrics as a DataFrame."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pandas as pd
+import torch
+from fastai.callback.core import Callback
+from fastai.learner import Learner, Recorder, load_learner
+from fastai.metrics import accuracy, error_rate
+from fastai.vision.learner import vision_learner
+
+import dlcourse.fastai_setup  # noqa: F401
+from dlcourse.mode import Mode
+
+
+class EpochLog(Callback):
+    """Keeps every epoch's metrics across fits (fastai's Recorder starts afresh at each fit)."""
+
+    order = Recorder.order + 1
+
+    def __init__(self):
+        self.rows: list[dict] = []
+        self.trained = False
+
+    def after_train(self):  # only real training epochs get here: not get_preds, not a cancelled lr_find
+        self.trained = not hasattr(self.learn, "lr_finder")
+
+    def after_epoch(self):
+        if not self.trained:
+            return
+        self.trained = False
+        names = self.recorder.metric_names[1:-1]  # without 'epoch' and 'time'
+        frozen = any(not p.requires_grad for p in self.learn.model.parameters())
+        values = map(float, self.recorder.values[-1])
+        self.rows.append(
+            {
+                "stage": "head only" if frozen else "all layers",
+                "epoch": len(self.rows),
+                **dict(zip(names, values, strict=True)),
+            }
+        )
+
+
+def pick_arch(mode: Mode, bigger: bool = False):
+    """ResNet-34 (or -50) pretrained on ImageNet in full mode; the bundled small XResNet offline."""
+    if mode.offline:
+        from dlcourse.offline_model import offline_resnet
+
+        return offline_resnet
+    from torchvision.models import resnet34, resnet50
+
+    return resnet50 if bigger else resnet34
+
+
+def make_learner(
+    dls,
+    mode: Mode,
+    pretrained: bool = True,
+    arch=None,
+    mixed_precision: bool | None = None,
+    path: Path | None = None,
+) -> Learner:
+    """`vision_learner` with error rate and accuracy; on a GPU, mixed precision (bf16 where supported)."""
+    arch = arch or pick_arch(mode)
+    try:
+        learn = vision_learner(
+            dls, arch, pretrained=pretrained, metrics=[error_rate, accuracy], path=path or Path.cwd()
+        )
+    except OSError as err:  # URLError is an OSError: pretrained weights could not be downloaded
+        raise RuntimeError(
+            f"could not load pretrained weights for {arch.__name__}: {err}. "
+            "Use offline mode (DLCOURSE_MODE=offline or --offline) to use the bundled model."
+        ) from err
+    learn.add_cb(EpochLog())
+    if torch.cuda.is_available() and mixed_precision is not False:
+        learn = learn.to_bf16() if torch.cuda.is_bf16_supported() else learn.to_fp16()
+    return learn
+
+
+def history(learn: Learner) -> pd.DataFrame:
+    """All epochs trained so far, one row each: stage, train/valid loss, error rate, accuracy."""
+    return pd.DataFrame(learn.epoch_log.rows)
+
+
+def _logged(learn: Learner, train: Callable[[], None]) -> pd.DataFrame:
+    start = len(learn.epoch_log.rows)
+    train()
+    return history(learn).iloc[start:].reset_index(drop=True)
+
+
+def fine_tune(learn: Learner, epochs: int, base_lr: float = 2e-3, freeze_epochs: int = 1) -> pd.DataFrame:
+    """fastai's transfer-learning default: head only for `freeze_epochs`, then all layers."""
+    return _logged(learn, lambda: learn.fine_tune(epochs, base_lr=base_lr, freeze_epochs=freeze_epochs))
+
+
+def fit_one_cycle(learn: Learner, epochs: int, lr_max: float | slice | None = None) -> pd.DataFrame:
+    return _logged(learn, lambda: learn.fit_one_cycle(epochs, lr_max))
+
+
+def fit_constant(learn: Learner, epochs: int, lr: float) -> pd.DataFrame:
+    """Plain `fit` at one constant learning rate (the baseline one-cycle is compared with)."""
+    return _logged(learn, lambda: learn.fit(epochs, lr))
+
+
+def train_head_then_unfreeze(
+    learn: Learner, head_epochs: int, head_lr: float, epochs: int, lr_max: float | slice
+) -> pd.DataFrame:
+    """Freeze, train the head, unfreeze, one-cycle on all layers at `lr_max` (a float or slice(lo, hi))."""
+
+    def train():
+        learn.freeze()
+        learn.fit_one_cycle(head_epochs, head_lr)
+        learn.unfreeze()
+        learn.fit_one_cycle(epochs, lr_max)
+
+    return _logged(learn, train)
+
+
+def trainable_parameters(learn: Learner) -> int:
+    return sum(p.numel() for p in learn.model.parameters() if p.requires_grad)
+
+
+def export_and_reload(learn: Learner, fname: str = "export.pkl") -> Learner:
+    """Export the learner for inference (fastai's `export`) and load it back as a user would."""
+    learn.export(fname)
+    return load_learner(learn.path / fname)
+
+
+def predict_one(learn: Learner, image_file: Path) -> tuple[str, float]:
+    """The predicted label of one image file and its probability."""
+    label, index, probs = learn.predict(Path(image_file))
+    return str(label), float(probs[index])

@@ -1,0 +1,307 @@
+"""Training core: data, learners, recipes, and the re-derived LR finder and one-cycle vs fastai itself."""
+
+import copy
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+from fastai.callback.core import Callback
+from fastai.callback.schedule import ParamScheduler, minimum, slide, steep, valley
+from fastai.learner import Learner
+from fastai.losses import CrossEntropyLossFlat
+from fastai.optimizer import SGD
+from fastai.torch_core import set_seed
+from torch import nn
+
+import dlcourse.fastai_setup  # noqa: F401
+from dlcourse import data, experiments, lr_finder, schedules, train
+from dlcourse.mode import detect_mode
+
+OFFLINE = detect_mode("offline")
+
+
+@pytest.fixture(scope="module")
+def dls():
+    set_seed(0, reproducible=True)
+    return data.pets_dataloaders(data.offline_pets(), OFFLINE, seed=0)
+
+
+def small_cnn(n_out=5):
+    """A plain CNN without dropout, so that two runs with the same batches are numerically the same."""
+    set_seed(1, reproducible=True)
+    return nn.Sequential(
+        nn.Conv2d(3, 8, 3, stride=2, padding=1),
+        nn.BatchNorm2d(8),
+        nn.ReLU(),
+        nn.Conv2d(8, 16, 3, stride=2, padding=1),
+        nn.BatchNorm2d(16),
+        nn.ReLU(),
+        nn.AdaptiveAvgPool2d(1),
+        nn.Flatten(),
+        nn.Linear(16, n_out),
+    )
+
+
+class KeepBatches(Callback):
+    order = 0
+
+    def __init__(self):
+        self.batches = []
+
+    def before_batch(self):
+        if self.training:
+            xb, yb = (t.detach().clone().as_subclass(torch.Tensor) for t in (self.xb[0], self.yb[0]))
+            self.batches.append((xb, yb))
+
+
+class KeepHypers(Callback):
+    """Every parameter group's LR and momentum as set for each training batch."""
+
+    order = ParamScheduler.order + 1
+
+    def __init__(self):
+        self.lrs, self.moms = [], []
+
+    def before_batch(self):
+        if self.training:
+            self.lrs.append([h["lr"] for h in self.opt.hypers])
+            self.moms.append(self.opt.hypers[-1]["mom"])
+
+
+# --- data ---------------------------------------------------------------------------------------
+
+
+def test_offline_data_has_the_pets_layout_and_is_disjoint_from_pretraining(dls):
+    files = sorted(data.offline_pets().glob("*.png"))
+    assert 400 < len(files) < 500
+    import re
+
+    for f in files:
+        breed, index = re.fullmatch(r"(.+)_(\d+)\.png", f.name).groups()
+        assert breed.lower() in data.DIGIT_NAMES[5:]
+        assert data.is_cat(f.name) == (data.DIGIT_NAMES.index(breed.lower()) % 2 == 1)
+        assert int(index) % 2 == data.LESSON_HALF, "lesson images never appear in pretraining"
+    assert list(dls.vocab) == ["Five", "Nine", "Seven", "eight", "six"]
+    assert len(dls.valid_ds) == pytest.approx(0.2 * len(files), abs=1)
+    cats = data.pets_dataloaders(data.offline_pets(), OFFLINE, label="cat")
+    assert list(cats.vocab) == [False, True]
+
+
+def test_missing_empty_and_corrupt_data_get_clear_errors(tmp_path):
+    with pytest.raises(data.DataError, match="does not exist"):
+        data.image_files(tmp_path / "nope")
+    with pytest.raises(data.DataError, match="no image files"):
+        data.image_files(tmp_path)
+    good = next(data.offline_pets().glob("*.png"))
+    (tmp_path / good.name).write_bytes(good.read_bytes())
+    (tmp_path / "Seven_9999.png").write_bytes(b"not really a png")
+    with pytest.raises(data.DataError, match=r"1 image file\(s\) .* cannot be read: Seven_9999.png"):
+        data.pets_dataloaders(tmp_path, OFFLINE)
+
+
+def test_download_without_internet_fails_fast_and_names_offline_mode(monkeypatch):
+    monkeypatch.setattr(data, "has_internet", lambda timeout_s=3.0: False)
+    start = time.perf_counter()
+    with pytest.raises(data.DataError, match="DLCOURSE_MODE=offline"):
+        data.download_pets()
+    assert time.perf_counter() - start < 5
+
+    from urllib.error import URLError
+
+    import fastai.data.external as external
+
+    monkeypatch.setattr(data, "has_internet", lambda timeout_s=3.0: True)
+    monkeypatch.setattr(external, "untar_data", lambda url: (_ for _ in ()).throw(URLError("no route")))
+    with pytest.raises(data.DataError, match="downloading Oxford-IIIT Pets failed: .*no route.*--offline"):
+        data.download_pets()
+
+
+def test_mode_selection(monkeypatch):
+    monkeypatch.setenv("DLCOURSE_MODE", "offline")
+    assert detect_mode().offline
+    monkeypatch.setenv("DLCOURSE_MODE", "sometimes")
+    with pytest.raises(ValueError, match="must be 'full' or 'offline'"):
+        detect_mode()
+    monkeypatch.delenv("DLCOURSE_MODE")
+    import dlcourse.mode as mode
+
+    monkeypatch.setattr(mode, "has_internet", lambda: True)
+    chosen = detect_mode()
+    assert chosen.offline == (not torch.cuda.is_available())
+    if chosen.offline:
+        assert "no GPU" in chosen.describe()
+
+
+# --- LR finder: re-derived == fastai --------------------------------------------------------------
+
+
+def test_lr_range_test_equals_fastai_lr_find(dls):
+    num_it = 60
+    model = small_cnn()
+    start_state = copy.deepcopy(model.state_dict())
+    keep = KeepBatches()
+    learn = Learner(dls, model, loss_func=CrossEntropyLossFlat(), opt_func=SGD, wd=0.0, cbs=keep)
+    with learn.no_bar():
+        theirs = learn.lr_find(
+            end_lr=1e3, num_it=num_it, show_plot=False, suggest_funcs=(valley, slide, minimum, steep)
+        )
+    recorded = lr_finder.RangeTest(list(learn.recorder.lrs), [float(x) for x in learn.recorder.losses], [])
+
+    ours_model = small_cnn()
+    ours_model.load_state_dict(start_state)
+    ours = lr_finder.lr_range_test(
+        ours_model,
+        keep.batches,
+        F.cross_entropy,
+        torch.optim.SGD(ours_model.parameters(), lr=0.0),
+        end_lr=1e3,
+        num_it=num_it,
+    )
+    assert ours.lrs == recorded.lrs, "the same exponential LR sequence, step for step"
+    assert len(ours.lrs) < num_it, "this curve diverges, and both stop at the same step"
+    np.testing.assert_allclose(ours.losses, recorded.losses, rtol=1e-4)
+    assert ours.losses == lr_finder.smooth(ours.raw_losses)
+    for key, value in start_state.items():
+        torch.testing.assert_close(ours_model.state_dict()[key], value, msg="weights restored")
+
+    mine = lr_finder.suggest(recorded, num_it)
+    for name in ("valley", "slide", "minimum", "steep"):
+        assert mine[name] == pytest.approx(getattr(theirs, name), rel=1e-6), name
+
+
+def test_lr_range_test_runs_num_it_steps_when_it_does_not_diverge(dls):
+    model = small_cnn()
+    batches = [tuple(t.as_subclass(torch.Tensor) for t in next(iter(dls.train)))]
+    test = lr_finder.lr_range_test(
+        model,
+        batches,
+        F.cross_entropy,
+        torch.optim.SGD(model.parameters(), lr=0),
+        start_lr=1e-6,
+        end_lr=1e-3,
+        num_it=20,
+    )
+    assert test.lrs == pytest.approx(lr_finder.exponential_lrs(1e-6, 1e-3, 20))
+    assert test.lrs[0] == 1e-6 and test.lrs[-1] < 1e-3
+
+
+# --- one-cycle: re-derived == fastai's recorder ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("lr_max", "kwargs"),
+    [
+        (slice(1e-5, 1e-3), {}),
+        (3e-3, {"div": 10.0, "div_final": 1e4, "pct_start": 0.3, "moms": (0.9, 0.8, 0.9)}),
+        (slice(1e-3), {}),
+    ],
+)
+def test_one_cycle_equals_fastai(dls, lr_max, kwargs):
+    learn = train.make_learner(dls, OFFLINE)
+    learn.unfreeze()
+    keep = KeepHypers()
+    with learn.no_bar(), learn.no_logging():
+        learn.fit_one_cycle(2, lr_max, cbs=keep, **kwargs)
+    n_steps, n_groups = len(keep.lrs), len(keep.lrs[0])
+    assert n_groups == 3 and n_steps == 2 * len(dls.train)
+    lrs, mom = schedules.one_cycle(n_steps, lr_max, n_groups, **kwargs)
+    np.testing.assert_allclose(lrs, np.array(keep.lrs), rtol=1e-6, atol=1e-12)
+    np.testing.assert_allclose(mom, keep.moms, rtol=1e-6)
+    np.testing.assert_allclose(lrs[:, -1], learn.recorder.hps["lr"], rtol=1e-6, atol=1e-12)
+    np.testing.assert_allclose(mom, learn.recorder.hps["mom"], rtol=1e-6)
+
+
+# --- recipes ------------------------------------------------------------------------------------------
+
+
+def test_recipes_return_metrics_and_the_model_learns(dls, tmp_path):
+    learn = train.make_learner(dls, OFFLINE, path=tmp_path)
+    frozen = train.trainable_parameters(learn)
+    with learn.no_bar(), learn.no_logging():
+        metrics = train.fine_tune(learn, 1)
+    assert list(metrics.stage) == ["head only", "all layers"]
+    assert {"train_loss", "valid_loss", "error_rate", "accuracy"} <= set(metrics.columns)
+    assert train.trainable_parameters(learn) > frozen
+    assert metrics.error_rate.iloc[-1] < 0.15, (
+        "fine-tuning the pretrained model learns (5 classes: chance 0.8)"
+    )
+
+    learn.save("checkpoint")
+    before = learn.get_preds()[0]
+    reloaded = train.make_learner(dls, OFFLINE, path=tmp_path).load("checkpoint")
+    torch.testing.assert_close(reloaded.get_preds()[0], before)
+
+    image = sorted(data.offline_pets().glob("Seven_*.png"))[0]
+    exported = train.export_and_reload(learn)
+    label, prob = train.predict_one(exported, image)
+    assert label in dls.vocab and 0 <= prob <= 1
+    assert train.predict_one(learn, image) == (label, pytest.approx(prob, abs=1e-5))
+
+    from fastai.interpret import ClassificationInterpretation
+
+    interp = ClassificationInterpretation.from_learner(learn)
+    assert interp.confusion_matrix().sum() == len(dls.valid_ds)
+    assert all(len(t) == 3 for t in interp.most_confused())
+
+
+# --- the lessons' effects, offline (measured over 3 seeds in docs; the robust ones asserted here) ----
+
+
+def test_pretrained_clearly_beats_scratch():
+    result = experiments.pretrained_vs_scratch(OFFLINE, seed=0)
+    assert result["pretrained"] < 0.1 and result["scratch"] - result["pretrained"] > 0.15, result
+
+
+def test_lr_finder_pick_learns_and_a_far_too_high_lr_does_not():
+    result = experiments.lr_too_high_vs_finder(OFFLINE, seed=0)
+    assert result["lr finder"] < 0.1 and result["too high"] > 0.3, result
+
+
+def test_discriminative_lrs_beat_one_high_lr_after_unfreezing():
+    result = experiments.unfreeze_high_vs_discriminative(OFFLINE, seed=0)
+    assert result["slice(1e-5, 1e-3)"] < result["one lr 1e-2"], result
+
+
+# --- the bundled model and the script that made it ---------------------------------------------------------
+
+
+def test_bundled_weights_load_safely_and_carry_their_record():
+    from dlcourse.offline_model import RECORD, WEIGHTS, offline_resnet, pretraining_record
+
+    state = torch.load(WEIGHTS, weights_only=True)
+    model = offline_resnet(pretrained=True)
+    for key, value in state.items():
+        torch.testing.assert_close(model.state_dict()[key], value)
+    record = pretraining_record()
+    assert record["valid_accuracy"] > 0.95 and WEIGHTS.stat().st_size < 5e6
+    assert Path(RECORD).exists() and record["data"]["half"] == "even-numbered images"
+
+
+def test_pretrain_script_short_run(tmp_path):
+    from dlcourse.offline_model import offline_resnet
+    from dlcourse.pretrain import pretrain
+
+    record = pretrain(tmp_path, epochs=1)
+    state = torch.load(tmp_path / "offline_resnet.pth", weights_only=True)
+    offline_resnet(pretrained=False).load_state_dict(state)
+    assert (tmp_path / "offline_resnet.json").exists()
+    assert record["recipe"]["epochs"] == 1 and 0 <= record["valid_accuracy"] <= 1
+
+
+def test_train_command_runs_as_a_new_user_types_it(tmp_path):
+    import subprocess
+
+    from conftest import ROOT
+
+    out = subprocess.run(
+        [str(ROOT / ".venv/bin/dlcourse"), "train", "pets", "--offline", "--epochs", "1"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert out.returncode == 0, out.stderr
+    assert "offline mode" in out.stdout and "final: error_rate" in out.stdout
