@@ -23,17 +23,24 @@ $(STAMP): pyproject.toml constraints.txt
 
 # Browser tests use Debian's chromium (never `playwright install`); the JS grader tests use node.
 system-deps:
-	@command -v chromium >/dev/null && command -v node >/dev/null || { \
+	@command -v chromium >/dev/null && command -v node >/dev/null && command -v npm >/dev/null || { \
 	  echo "Installing Debian's chromium and nodejs for the browser and JS tests"; \
-	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium nodejs >/dev/null; }
+	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium nodejs npm >/dev/null; }
 
 serve: install
-	$(BIN)/mkdocs serve -a 127.0.0.1:8000
+	DLCOURSE_SITE_URL=http://127.0.0.1:8000/ $(BIN)/mkdocs serve -a 127.0.0.1:8000
 
 site: install
 	$(BIN)/mkdocs build --strict
 
-test: install system-deps
+AXE_VERSION := 4.11.1
+AXE := tests/js/node_modules/axe-core/axe.min.js
+
+# axe-core runs inside the browser tests only; it is fetched from the npm registry, not committed.
+$(AXE):
+	npm install --silent --no-save --no-audit --no-fund --prefix tests/js axe-core@$(AXE_VERSION)
+
+test: install system-deps $(AXE)
 	$(BIN)/ruff check src tests
 	$(BIN)/python -m pytest
 
@@ -43,6 +50,7 @@ lint: install
 
 bench: install
 	$(BIN)/dlcourse bench conv
+	$(BIN)/dlcourse bench site
 
 strip: install
 	$(BIN)/jupyter nbconvert --clear-output --inplace lessons/*.ipynb

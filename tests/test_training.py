@@ -9,7 +9,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 from fastai.callback.core import Callback
-from fastai.callback.schedule import ParamScheduler, minimum, slide, steep, valley
+from fastai.callback.schedule import ParamScheduler
 from fastai.learner import Learner
 from fastai.losses import CrossEntropyLossFlat
 from fastai.optimizer import SGD
@@ -43,18 +43,6 @@ def small_cnn(n_out=5):
         nn.Flatten(),
         nn.Linear(16, n_out),
     )
-
-
-class KeepBatches(Callback):
-    order = 0
-
-    def __init__(self):
-        self.batches = []
-
-    def before_batch(self):
-        if self.training:
-            xb, yb = (t.detach().clone().as_subclass(torch.Tensor) for t in (self.xb[0], self.yb[0]))
-            self.batches.append((xb, yb))
 
 
 class KeepHypers(Callback):
@@ -140,36 +128,31 @@ def test_mode_selection(monkeypatch):
 
 def test_lr_range_test_equals_fastai_lr_find(dls):
     num_it = 60
-    model = small_cnn()
-    start_state = copy.deepcopy(model.state_dict())
-    keep = KeepBatches()
-    learn = Learner(dls, model, loss_func=CrossEntropyLossFlat(), opt_func=SGD, wd=0.0, cbs=keep)
+    learn = Learner(dls, small_cnn(), loss_func=CrossEntropyLossFlat(), opt_func=SGD, wd=0.0)
+    start_state = copy.deepcopy(learn.model.state_dict())
     with learn.no_bar():
-        theirs = learn.lr_find(
-            end_lr=1e3, num_it=num_it, show_plot=False, suggest_funcs=(valley, slide, minimum, steep)
-        )
-    recorded = lr_finder.RangeTest(list(learn.recorder.lrs), [float(x) for x in learn.recorder.losses], [])
-
-    ours_model = small_cnn()
-    ours_model.load_state_dict(start_state)
-    ours = lr_finder.lr_range_test(
-        ours_model,
-        keep.batches,
-        F.cross_entropy,
-        torch.optim.SGD(ours_model.parameters(), lr=0.0),
-        end_lr=1e3,
-        num_it=num_it,
-    )
-    assert ours.lrs == recorded.lrs, "the same exponential LR sequence, step for step"
+        theirs, ours, suggestions = lr_finder.compare_with_fastai(learn, num_it=num_it, end_lr=1e3)
+    assert ours.lrs == theirs.lrs, "the same exponential LR sequence, step for step"
     assert len(ours.lrs) < num_it, "this curve diverges, and both stop at the same step"
-    np.testing.assert_allclose(ours.losses, recorded.losses, rtol=1e-4)
+    np.testing.assert_allclose(ours.losses, theirs.losses, rtol=1e-4)
     assert ours.losses == lr_finder.smooth(ours.raw_losses)
     for key, value in start_state.items():
-        torch.testing.assert_close(ours_model.state_dict()[key], value, msg="weights restored")
+        torch.testing.assert_close(learn.model.state_dict()[key], value, msg="fastai restored its weights")
 
-    mine = lr_finder.suggest(recorded, num_it)
+    mine = lr_finder.suggest(theirs, num_it)
     for name in ("valley", "slide", "minimum", "steep"):
-        assert mine[name] == pytest.approx(getattr(theirs, name), rel=1e-6), name
+        assert mine[name] == pytest.approx(suggestions[name], rel=1e-6), name
+
+
+def test_by_hand_range_test_restores_weights(dls):
+    model = small_cnn()
+    start_state = copy.deepcopy(model.state_dict())
+    batches = [tuple(t.as_subclass(torch.Tensor) for t in next(iter(dls.train)))]
+    lr_finder.lr_range_test(
+        model, batches, F.cross_entropy, torch.optim.SGD(model.parameters(), lr=0), num_it=10
+    )
+    for key, value in start_state.items():
+        torch.testing.assert_close(model.state_dict()[key], value)
 
 
 def test_lr_range_test_runs_num_it_steps_when_it_does_not_diverge(dls):
@@ -215,6 +198,22 @@ def test_one_cycle_equals_fastai(dls, lr_max, kwargs):
 
 
 # --- recipes ------------------------------------------------------------------------------------------
+
+
+def test_fine_tune_by_hand_equals_fastai_fine_tune(tmp_path):
+    runs = []
+    for recipe in (train.fine_tune, train.fine_tune_by_hand):
+        set_seed(3, reproducible=True)
+        fresh = data.pets_dataloaders(data.offline_pets(), OFFLINE, seed=3)
+        learn = train.make_learner(fresh, OFFLINE, path=tmp_path)
+        with learn.no_bar(), learn.no_logging():
+            runs.append((recipe(learn, 1), learn.model.state_dict()))
+    (fastai_metrics, fastai_state), (hand_metrics, hand_state) = runs
+    np.testing.assert_allclose(
+        hand_metrics[["train_loss", "valid_loss"]], fastai_metrics[["train_loss", "valid_loss"]], rtol=1e-5
+    )
+    for key, value in fastai_state.items():
+        torch.testing.assert_close(hand_state[key], value, rtol=1e-5, atol=1e-6)
 
 
 def test_recipes_return_metrics_and_the_model_learns(dls, tmp_path):
@@ -305,3 +304,11 @@ def test_train_command_runs_as_a_new_user_types_it(tmp_path):
     )
     assert out.returncode == 0, out.stderr
     assert "offline mode" in out.stdout and "final: error_rate" in out.stdout
+
+
+def test_parameter_counts_match_a_real_frozen_learner(dls):
+    learn = train.make_learner(dls, OFFLINE)
+    counts = train.parameter_counts(len(dls.vocab))
+    assert counts["frozen"] == train.trainable_parameters(learn)
+    learn.unfreeze()
+    assert counts["unfrozen"] == train.trainable_parameters(learn)

@@ -12,7 +12,13 @@ def main(argv: list[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
 
     bench = commands.add_parser("bench", help="run a benchmark and print its figures")
-    bench.add_argument("what", choices=["conv"], help="conv: hand-written convolution vs torch")
+    bench.add_argument(
+        "what",
+        choices=["conv", "site", "pipeline"],
+        help="conv: hand-written convolution vs torch; site: build times and JS sizes; "
+        "pipeline: plain fastai vs the fast pipeline (pass --tiny on a CPU)",
+    )
+    bench.add_argument("--tiny", action="store_true", help="pipeline: the small configuration for a CPU")
 
     quiz = commands.add_parser(
         "quiz",
@@ -37,9 +43,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "train":
         return _train(args)
     if args.command == "bench":
-        from dlcourse.benchmarks import conv
+        from importlib import import_module
 
-        conv.main()
+        module = import_module(f"dlcourse.benchmarks.{args.what}")
+        module.main(["--tiny"] if args.tiny else []) if args.what == "pipeline" else module.main()
         return 0
     return _quiz(parser, args.words, args.review)
 

@@ -164,3 +164,69 @@ def plot(test: RangeTest, num_it: int, ax=None, skip_end: int = 5):
     ax.set(xscale="log", xlabel="learning rate", ylabel="smoothed loss")
     ax.legend()
     return ax
+
+
+def from_recorder(learn) -> RangeTest:
+    """The curve of the last `learn.lr_find()`, as recorded by fastai."""
+    return RangeTest(list(learn.recorder.lrs), [float(x) for x in learn.recorder.losses], [])
+
+
+def compare_with_fastai(learn, num_it: int = 100, end_lr: float = 10.0) -> tuple[RangeTest, RangeTest, dict]:
+    """Run fastai's `lr_find` on `learn`, then this module's test on the same starting weights and batches.
+
+    For identical arithmetic `learn` should use plain SGD without weight decay (fastai's `SGD`, wd=0),
+    the optimizer the by-hand test is given; dropout is switched off for both runs, since its random
+    masks would differ. Returns (fastai's curve, ours, fastai's suggestions).
+    """
+    import torch.nn.functional as F
+    from fastai.callback.core import Callback
+    from fastai.callback.schedule import minimum as f_minimum
+    from fastai.callback.schedule import slide as f_slide
+    from fastai.callback.schedule import steep as f_steep
+    from fastai.callback.schedule import valley as f_valley
+
+    class KeepBatches(Callback):
+        """The batches exactly as the model saw them (after every other callback's changes)."""
+
+        def __init__(self):
+            self.batches = []
+
+        def after_loss(self):
+            if self.training:
+                self.batches.append(
+                    tuple(t.detach().clone().as_subclass(torch.Tensor) for t in (self.xb[0], self.yb[0]))
+                )
+
+    dropouts = [(m, m.p) for m in learn.model.modules() if isinstance(m, torch.nn.Dropout)]
+    for m, _ in dropouts:
+        m.p = 0.0
+    start = copy.deepcopy(learn.model.state_dict())
+    keep = KeepBatches()
+    learn.add_cb(keep)
+    try:
+        found = learn.lr_find(
+            end_lr=end_lr,
+            num_it=num_it,
+            show_plot=False,
+            suggest_funcs=(f_valley, f_slide, f_minimum, f_steep),
+        )
+    finally:
+        learn.remove_cb(keep)
+        for m, p in dropouts:
+            m.p = p
+    theirs = from_recorder(learn)
+    model = copy.deepcopy(learn.model)
+    model.load_state_dict(start)
+    for m in model.modules():
+        if isinstance(m, torch.nn.Dropout):
+            m.p = 0.0
+    trainable = [p for p in model.parameters() if p.requires_grad]
+    ours = lr_range_test(
+        model,
+        keep.batches,
+        lambda out, y: F.cross_entropy(out, y),
+        torch.optim.SGD(trainable, lr=0.0),
+        end_lr=end_lr,
+        num_it=num_it,
+    )
+    return theirs, ours, found._asdict()

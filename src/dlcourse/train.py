@@ -13,6 +13,7 @@ from fastai.metrics import accuracy, error_rate
 from fastai.vision.learner import vision_learner
 
 import dlcourse.fastai_setup  # noqa: F401
+from dlcourse.data import data_root
 from dlcourse.mode import Mode
 
 
@@ -66,9 +67,8 @@ def make_learner(
     """`vision_learner` with error rate and accuracy; on a GPU, mixed precision (bf16 where supported)."""
     arch = arch or pick_arch(mode)
     try:
-        learn = vision_learner(
-            dls, arch, pretrained=pretrained, metrics=[error_rate, accuracy], path=path or Path.cwd()
-        )
+        path = path or data_root() / "runs"
+        learn = vision_learner(dls, arch, pretrained=pretrained, metrics=[error_rate, accuracy], path=path)
     except OSError as err:  # URLError is an OSError: pretrained weights could not be downloaded
         raise RuntimeError(
             f"could not load pretrained weights for {arch.__name__}: {err}. "
@@ -96,6 +96,27 @@ def fine_tune(learn: Learner, epochs: int, base_lr: float = 2e-3, freeze_epochs:
     return _logged(learn, lambda: learn.fine_tune(epochs, base_lr=base_lr, freeze_epochs=freeze_epochs))
 
 
+def fine_tune_by_hand(
+    learn: Learner,
+    epochs: int,
+    base_lr: float = 2e-3,
+    freeze_epochs: int = 1,
+    lr_mult: float = 100,
+    pct_start: float = 0.3,
+    div: float = 5.0,
+) -> pd.DataFrame:
+    """What `Learner.fine_tune` does, spelled out: it must give exactly fastai's numbers."""
+
+    def steps():
+        learn.freeze()  # 1. only the new head (and batchnorm) trains
+        learn.fit_one_cycle(freeze_epochs, slice(base_lr), pct_start=0.99)  # 2. almost all warm-up
+        learn.unfreeze()  # 3. everything trains, the body at lower learning rates
+        half = base_lr / 2
+        learn.fit_one_cycle(epochs, slice(half / lr_mult, half), pct_start=pct_start, div=div)
+
+    return _logged(learn, steps)
+
+
 def fit_one_cycle(learn: Learner, epochs: int, lr_max: float | slice | None = None) -> pd.DataFrame:
     return _logged(learn, lambda: learn.fit_one_cycle(epochs, lr_max))
 
@@ -121,6 +142,26 @@ def train_head_then_unfreeze(
 
 def trainable_parameters(learn: Learner) -> int:
     return sum(p.numel() for p in learn.model.parameters() if p.requires_grad)
+
+
+def parameter_counts(n_classes: int) -> dict[str, int]:
+    """Trainable parameters of the offline model with a head for `n_classes`, frozen and unfrozen.
+
+    fastai's freeze stops every parameter group but the last (the head), except batch-norm layers,
+    which keep training; the test suite checks this count against a real frozen learner.
+    """
+    from fastai.vision.learner import create_vision_model, model_meta
+
+    from dlcourse.offline_model import offline_resnet
+
+    model = create_vision_model(offline_resnet, n_classes, pretrained=False)
+    *body_groups, head = model_meta[offline_resnet]["split"](model)
+    norm_types = (torch.nn.BatchNorm1d, torch.nn.BatchNorm2d)
+    norm_params = {id(p) for m in model.modules() if isinstance(m, norm_types) for p in m.parameters()}
+    frozen = sum(p.numel() for p in head) + sum(
+        p.numel() for group in body_groups for p in group if id(p) in norm_params
+    )
+    return {"frozen": frozen, "unfrozen": sum(p.numel() for p in model.parameters())}
 
 
 def export_and_reload(learn: Learner, fname: str = "export.pkl") -> Learner:

@@ -180,7 +180,7 @@ def heading_anchors(page: Path) -> set[str]:
         cells = json.loads(page.read_text(encoding="utf-8"))["cells"]
         text = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "markdown")
         titles = _headings(text)
-        return {nb_slugify(re.sub(r"[`*_]", "", t)) for t in titles}
+        return {nb_slugify(re.sub(r"[`*]", "", t)) for t in titles}
     from markdown.extensions.toc import slugify
 
     return {slugify(re.sub(r"[`*_]", "", t), "-") for t in _headings(page.read_text(encoding="utf-8"))}

@@ -45,7 +45,27 @@ def on_files(files: Files, config: MkDocsConfig) -> Files:
         _executed[uri] = lesson
         files.append(File(uri, str(executed_root), config.site_dir, config.use_directory_urls))
     _add_quizzes(files, config, root)
+    _add_playground(files, config)
     return files
+
+
+def _add_playground(files: Files, config: MkDocsConfig) -> None:
+    """The playground's presets (dlcourse.kernels' named kernels), its photo and its script."""
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    from dlcourse.images import photo
+    from dlcourse.kernels import KERNEL_NAMES, kernel
+
+    presets = [{"name": name, "values": kernel(name).tolist()} for name in KERNEL_NAMES]
+    png = io.BytesIO()
+    Image.fromarray(np.round(photo("chelsea", gray=True) * 255).astype(np.uint8)).save(png, format="PNG")
+    files.append(File.generated(config, "assets/playground/kernels.json", content=json.dumps(presets)))
+    files.append(File.generated(config, "assets/playground/photo.png", content=png.getvalue()))
+    script = (Path(__file__).parent / "static" / "playground.js").read_text(encoding="utf-8")
+    files.append(File.generated(config, "assets/playground.js", content=script))
 
 
 def _add_quizzes(files: Files, config: MkDocsConfig, root: Path) -> None:
@@ -79,6 +99,22 @@ def _quiz_page(quiz, name: str) -> str:
     )
 
 
+def on_page_markdown(markdown: str, page: Page, config: MkDocsConfig, files: Files) -> str:
+    """The home page's course map: each lesson, what it teaches, and how long it took to run here."""
+    if "<!-- course-map -->" not in markdown:
+        return markdown
+    rows = ["| # | Lesson | What you do | Offline run (this build) | Colab GPU run |", "|---|---|---|---|---|"]
+    for uri, lesson in sorted(_executed.items()):
+        nb = json.loads(lesson.source.read_text(encoding="utf-8"))
+        title = next(line.lstrip("# ").strip() for cell in nb["cells"] if cell["cell_type"] == "markdown"
+                     for line in "".join(cell["source"]).splitlines() if line.startswith("# "))
+        summary = nb["metadata"].get("dlcourse", {}).get("summary", "")
+        quiz = f"quiz/{lesson.source.stem}.md"
+        rows.append(f"| {int(lesson.source.name[:2])} | [{title.split(' — ')[-1]}]({uri}) · [quiz]({quiz}) | "
+                    f"{summary} | {lesson.metadata['seconds']:.0f} s on {lesson.metadata['device']} | not measured yet |")
+    return markdown.replace("<!-- course-map -->", "\n".join(rows))
+
+
 def on_page_content(content: str, page: Page, config: MkDocsConfig, files: Files) -> str:
     # Absolute links to the public site (they work in Colab) stay inside this build of it.
     depth = page.url.count("/")
@@ -101,7 +137,9 @@ def on_page_content(content: str, page: Page, config: MkDocsConfig, files: Files
     content = head + sep + banner + rest if sep else banner + content
     # nbconvert's template loads MathJax from a CDN (here: an empty src). The lessons use no math;
     # if one ever does, vendor MathJax and set mkdocs-jupyter's custom_mathjax_url instead.
-    return _MATHJAX_LOADER.sub("", content)
+    content = _MATHJAX_LOADER.sub("", content)
+    # Code cells scroll sideways on narrow screens: make them reachable by keyboard (axe: scrollable-region-focusable).
+    return content.replace('<div class="highlight-ipynb', '<div tabindex="0" class="highlight-ipynb')
 
 
 def on_post_build(config: MkDocsConfig) -> None:
