@@ -40,6 +40,15 @@ def test_install_cell_pins_this_repository_and_release(notebook):
 
 
 @pytest.mark.parametrize("notebook", LESSONS, ids=lambda p: p.name)
+def test_first_cell_links_to_colab_from_the_configured_repository(notebook):
+    from dlcourse.site.links import colab_url
+
+    first = nbformat.read(notebook, as_version=4).cells[0]
+    assert first.cell_type == "markdown"
+    assert f"[Open in Colab]({colab_url(mkdocs_config().repo_url, notebook.name)})" in first.source
+
+
+@pytest.mark.parametrize("notebook", LESSONS, ids=lambda p: p.name)
 def test_executes_offline_top_to_bottom(executed_lessons, notebook):
     lesson = executed_lessons[notebook.name]
     print(f"{notebook.name}: {lesson.metadata['seconds']} s on {lesson.metadata['device']}")

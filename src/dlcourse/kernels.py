@@ -68,12 +68,9 @@ def worked_sum(patch: np.ndarray, kern: np.ndarray, digits: int = 2) -> str:
 
 def conv2d_loop(image: np.ndarray, kernels: np.ndarray, stride: int = 1, padding: int = 0) -> np.ndarray:
     """Readable convolution: one output pixel at a time, patch * kernel, summed."""
-    image, kernels, squeeze = _prepare(image, kernels, stride, padding)
-    padded = _pad(image, padding)
+    padded, kernels, (out_h, out_w), squeeze = _prepare(image, kernels, stride, padding)
     n_kernels, _, kh, kw = kernels.shape
-    out_h = output_size(image.shape[1], kh, padding, stride)
-    out_w = output_size(image.shape[2], kw, padding, stride)
-    out = np.zeros((n_kernels, out_h, out_w), dtype=np.result_type(image, kernels))
+    out = np.zeros((n_kernels, out_h, out_w), dtype=np.result_type(padded, kernels))
     for k in range(n_kernels):
         for i in range(out_h):
             for j in range(out_w):
@@ -85,11 +82,8 @@ def conv2d_loop(image: np.ndarray, kernels: np.ndarray, stride: int = 1, padding
 
 def conv2d_im2col(image: np.ndarray, kernels: np.ndarray, stride: int = 1, padding: int = 0) -> np.ndarray:
     """Vectorized convolution: gather every patch as a column (im2col), then one matmul."""
-    image, kernels, squeeze = _prepare(image, kernels, stride, padding)
-    padded = _pad(image, padding)
+    padded, kernels, (out_h, out_w), squeeze = _prepare(image, kernels, stride, padding)
     n_kernels, channels, kh, kw = kernels.shape
-    out_h = output_size(image.shape[1], kh, padding, stride)
-    out_w = output_size(image.shape[2], kw, padding, stride)
     # windows[c, i, j, a, b] = padded[c, i*stride + a, j*stride + b]  (a view, no copy)
     windows = np.lib.stride_tricks.sliding_window_view(padded, (kh, kw), axis=(1, 2))
     windows = windows[:, : out_h * stride : stride, : out_w * stride : stride]
@@ -107,8 +101,9 @@ def _check_stride_padding(stride: int, padding: int) -> None:
         raise ConvShapeError(f"padding must be a whole number >= 0, got {padding!r}")
 
 
-def _prepare(image, kernels, stride, padding) -> tuple[np.ndarray, np.ndarray, bool]:
-    """Bring image to (C, H, W) and kernels to (K, C, kh, kw), checking every shape."""
+def _prepare(image, kernels, stride, padding) -> tuple[np.ndarray, np.ndarray, tuple[int, int], bool]:
+    """Check every shape; return the zero-padded (C, H, W) image, (K, C, kh, kw) kernels, output size
+    and whether the caller gave a single kernel (then its output has no K axis)."""
     _check_stride_padding(stride, padding)
     image, kernels = np.asarray(image), np.asarray(kernels)
     for name, arr in (("image", image), ("kernels", kernels)):
@@ -141,9 +136,7 @@ def _prepare(image, kernels, stride, padding) -> tuple[np.ndarray, np.ndarray, b
             f"(image {h}x{w}, padding {padding}); use a smaller kernel or more padding"
         )
     dtype = np.result_type(image, kernels, np.float32)
-    return image.astype(dtype, copy=False), kernels.astype(dtype, copy=False), squeeze
-
-
-def _pad(image: np.ndarray, padding: int) -> np.ndarray:
-    """Zero padding on both spatial axes."""
-    return np.pad(image, ((0, 0), (padding, padding), (padding, padding))) if padding else image
+    image, kernels = image.astype(dtype, copy=False), kernels.astype(dtype, copy=False)
+    padded = np.pad(image, ((0, 0), (padding, padding), (padding, padding))) if padding else image
+    out_size = (output_size(h, kh, padding, stride), output_size(w, kw, padding, stride))
+    return padded, kernels, out_size, squeeze

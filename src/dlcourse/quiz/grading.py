@@ -14,7 +14,9 @@ from dlcourse.quiz.schema import Question
 
 NUMBER = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?")
 # Whitespace and punctuation, spelled out so that Python and JavaScript agree exactly.
-SPACES = re.compile("[ \t\n\r\f\v\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]+")
+WS = "[ \t\n\r\f\v\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]"
+SPACES = re.compile(WS + "+")
+EDGES = re.compile(f"^{WS}+|{WS}+$")
 
 MESSAGES = {
     "correct": "Correct.",
@@ -44,9 +46,14 @@ class Verdict:
         return {**asdict(self), "message": self.message}
 
 
+def strip(text: str) -> str:
+    """Remove surrounding whitespace, exactly the characters the browser grader removes (not str.strip's)."""
+    return EDGES.sub("", text)
+
+
 def parse_number(text: str) -> float | None:
     """The number in `text` ("4", " 4.0 ", "4e0", ".5"), or None if it is not one."""
-    text = text.strip()
+    text = strip(text)
     return float(text) if NUMBER.fullmatch(text) else None
 
 
@@ -63,7 +70,7 @@ def grade(question: Question, response: Any) -> Verdict:
         return _grade_single(question, response)
     if question.type == "multi":
         return _grade_multi(question, response)
-    if not isinstance(response, str) or not response.strip():
+    if not isinstance(response, str) or not strip(response):
         return Verdict("invalid", "no-answer")
     if question.type == "numeric":
         return _grade_numeric(question, response)
