@@ -23,9 +23,14 @@ $(STAMP): pyproject.toml constraints.txt
 
 # Browser tests use Debian's chromium (never `playwright install`); the JS grader tests use node.
 system-deps:
-	@command -v chromium >/dev/null && command -v node >/dev/null && command -v npm >/dev/null || { \
-	  echo "Installing Debian's chromium and nodejs for the browser and JS tests"; \
-	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium nodejs npm >/dev/null; }
+	@missing=""; \
+	command -v chromium >/dev/null || missing="$$missing chromium"; \
+	command -v node >/dev/null || missing="$$missing nodejs"; \
+	command -v npm >/dev/null || missing="$$missing npm"; \
+	if [ -n "$$missing" ]; then \
+	  echo "Installing Debian's$$missing for the browser and JavaScript tests"; \
+	  $(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	fi
 
 serve: install
 	DLCOURSE_SITE_URL=http://127.0.0.1:8000/ $(BIN)/mkdocs serve -a 127.0.0.1:8000
