@@ -101,6 +101,15 @@ def gpu_augment(
     return F.grid_sample(x, grid, mode="bilinear", padding_mode="reflection", align_corners=False)
 
 
+def set_frozen(model: torch.nn.Module, groups: list, frozen: bool) -> None:
+    """fastai's freeze rule: all parameter groups but the last (the head) stop training, except batch norm."""
+    norm = (torch.nn.BatchNorm1d, torch.nn.BatchNorm2d)
+    norm_params = {id(p) for m in model.modules() if isinstance(m, norm) for p in m.parameters()}
+    for group in groups[:-1]:
+        for p in group:
+            p.requires_grad_(not frozen or id(p) in norm_params)
+
+
 def autocast_dtype(device: torch.device) -> torch.dtype | None:
     """bf16 where the GPU supports it, fp16 on older GPUs (e.g. Colab's T4), none on the CPU."""
     if device.type != "cuda":
@@ -155,13 +164,6 @@ class FastTrainer:
             x = gpu_augment(self.images[sel], self.size, flip=self.flip, train=train)
             yield ((x - self.mean) / self.std).contiguous(memory_format=torch.channels_last), self.labels[sel]
 
-    def _set_trainable(self, frozen: bool):
-        norm = (torch.nn.BatchNorm1d, torch.nn.BatchNorm2d)
-        norm_params = {id(p) for m in self.model.modules() if isinstance(m, norm) for p in m.parameters()}
-        for group in self.groups[:-1]:
-            for p in group:
-                p.requires_grad_(not frozen or id(p) in norm_params)
-
     def fit_one_cycle(self, epochs: int, lr_max, pct_start: float = 0.25, div: float = 25.0) -> int:
         steps_per_epoch = len(self.train_idx) // self.batch_size
         lrs, moms = one_cycle(
@@ -199,9 +201,9 @@ class FastTrainer:
     def fine_tune(self, epochs: int, base_lr: float = 2e-3, freeze_epochs: int = 1) -> FitResult:
         """fastai's recipe: head only (pct_start 0.99), then everything at slice(base_lr/200, base_lr/2)."""
         start = time.perf_counter()
-        self._set_trainable(frozen=True)
+        set_frozen(self.model, self.groups, frozen=True)
         seen = self.fit_one_cycle(freeze_epochs, slice(base_lr), pct_start=0.99)
-        self._set_trainable(frozen=False)
+        set_frozen(self.model, self.groups, frozen=False)
         seen += self.fit_one_cycle(epochs, slice(base_lr / 200, base_lr / 2), pct_start=0.3, div=5.0)
         err = self.error_rate()
         if self.device.type == "cuda":

@@ -56,8 +56,8 @@ def lr_range_test(
     lrs, raw, smoothed = [], [], []
     avg, best = 0.0, math.inf
     try:
-        for i, (xb, yb) in zip(range(num_it), itertools.cycle(batches), strict=False):
-            lr = start_lr * (end_lr / start_lr) ** (i / num_it)
+        schedule = exponential_lrs(start_lr, end_lr, num_it)
+        for i, (lr, (xb, yb)) in enumerate(zip(schedule, itertools.cycle(batches), strict=False)):
             for group in optimizer.param_groups:
                 group["lr"] = lr
             loss = loss_func(model(xb), yb)

@@ -39,11 +39,10 @@ def lesson_key(notebook: Path, extra_dirs: tuple[Path, ...] = ()) -> str:
 
 def describe_device() -> str:
     """The device lessons run on here, in words."""
-    import torch
+    from dlcourse.mode import gpu_name
 
-    if torch.cuda.is_available():
-        return torch.cuda.get_device_name(0)
-    return f"CPU ({os.cpu_count()} cores)"
+    name = gpu_name()
+    return f"CPU ({os.cpu_count()} cores)" if name == "CPU" else name
 
 
 def execute(notebook: Path, output: Path, timeout_s: int = 600, env: dict[str, str] | None = None) -> dict:

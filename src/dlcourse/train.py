@@ -147,21 +147,21 @@ def trainable_parameters(learn: Learner) -> int:
 def parameter_counts(n_classes: int) -> dict[str, int]:
     """Trainable parameters of the offline model with a head for `n_classes`, frozen and unfrozen.
 
-    fastai's freeze stops every parameter group but the last (the head), except batch-norm layers,
-    which keep training; the test suite checks this count against a real frozen learner.
+    Uses `dlcourse.fast.set_frozen`, fastai's freeze rule re-stated; the test suite checks both counts
+    against a real fastai learner.
     """
     from fastai.vision.learner import create_vision_model, model_meta
 
+    from dlcourse.fast import set_frozen
     from dlcourse.offline_model import offline_resnet
 
     model = create_vision_model(offline_resnet, n_classes, pretrained=False)
-    *body_groups, head = model_meta[offline_resnet]["split"](model)
-    norm_types = (torch.nn.BatchNorm1d, torch.nn.BatchNorm2d)
-    norm_params = {id(p) for m in model.modules() if isinstance(m, norm_types) for p in m.parameters()}
-    frozen = sum(p.numel() for p in head) + sum(
-        p.numel() for group in body_groups for p in group if id(p) in norm_params
-    )
-    return {"frozen": frozen, "unfrozen": sum(p.numel() for p in model.parameters())}
+    groups = model_meta[offline_resnet]["split"](model)
+    counts = {}
+    for name, frozen in (("frozen", True), ("unfrozen", False)):
+        set_frozen(model, groups, frozen)
+        counts[name] = sum(p.numel() for p in model.parameters() if p.requires_grad)
+    return counts
 
 
 def export_and_reload(learn: Learner, fname: str = "export.pkl") -> Learner:
