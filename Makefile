@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt | sha256
 
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: install system-deps serve site test lint bench strip clean
+.PHONY: install system-deps serve site test test-fast lint bench strip pin clean
 
 install: $(STAMP)
 
@@ -21,14 +21,16 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/python -m pip install -q -c constraints.txt -e '.[dev]'
 	touch $@
 
-# Browser tests use Debian's chromium (never `playwright install`); the JS grader tests use node.
+# Browser tests use Debian's chromium (never `playwright install`); the JS grader tests use node; the
+# pretraining and data tests read the full Fashion-MNIST from Debian's package.
 system-deps:
 	@missing=""; \
 	command -v chromium >/dev/null || missing="$$missing chromium"; \
 	command -v node >/dev/null || missing="$$missing nodejs"; \
 	command -v npm >/dev/null || missing="$$missing npm"; \
+	[ -d /usr/share/datasets/fashion-mnist ] || missing="$$missing dataset-fashion-mnist"; \
 	if [ -n "$$missing" ]; then \
-	  echo "Installing Debian's$$missing for the browser and JavaScript tests"; \
+	  echo "Installing Debian's$$missing for the tests"; \
 	  $(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 	fi
 
@@ -49,6 +51,11 @@ test: install system-deps $(AXE)
 	$(BIN)/ruff check src tests
 	$(BIN)/python -m pytest
 
+# The inner loop: everything but the minutes-long runs and the browser.
+test-fast: install
+	$(BIN)/ruff check src tests
+	$(BIN)/python -m pytest -m "not slow and not browser"
+
 lint: install
 	$(BIN)/ruff check src tests
 	$(BIN)/ruff format --check src tests
@@ -59,6 +66,11 @@ bench: install
 
 strip: install
 	$(BIN)/jupyter nbconvert --clear-output --inplace lessons/*.ipynb
+
+# Release step: point every lesson's install cell at the tag of the version in pyproject.toml.
+VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' pyproject.toml)
+pin:
+	sed -i -E 's#(dlcourse @ git\+[^@"]*)@v[^"\\]*#\1@v$(VERSION)#' lessons/*.ipynb
 
 clean:
 	rm -rf site .cache .pytest_cache .hypothesis

@@ -9,10 +9,11 @@ from pathlib import Path
 
 import pytest
 
+from dlcourse.lessons import LESSONS as REGISTRY
 from dlcourse.notebooks import execute_cached
 
 ROOT = Path(__file__).resolve().parents[1]
-LESSONS = sorted((ROOT / "lessons").glob("[0-9][0-9]_*.ipynb"))
+LESSONS = [ROOT / lesson.notebook for lesson in REGISTRY]
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",

@@ -10,6 +10,8 @@ from dlcourse.quiz.schema import Question
 
 from conftest import ROOT
 
+pytestmark = pytest.mark.browser
+
 CASES = yaml.safe_load((ROOT / "tests/grading_cases.yml").read_text(encoding="utf-8"))
 KEY = "dlcourse.quiz.v1"
 

@@ -1,4 +1,4 @@
-"""The fast pipeline: cache keys, GPU augmentation, out-of-memory retry, accuracy, a tiny benchmark."""
+"""The fast data path: the cached items are fastai's own, batches equal fastai's, the cache is never stale."""
 
 import os
 import time
@@ -6,105 +6,139 @@ import time
 import numpy as np
 import pytest
 import torch
+from fastai.vision.augment import Resize, aug_transforms
+from fastai.vision.data import ImageDataLoaders
 from PIL import Image
 
 from dlcourse import data, fast
-from dlcourse.mode import detect_mode
+from dlcourse.rehearsal import write_pets_like
 
 
-def write_images(folder, n=6, size=(50, 40)):
-    folder.mkdir(parents=True, exist_ok=True)
-    rng = np.random.default_rng(0)
-    for i in range(n):
-        Image.fromarray(rng.integers(0, 255, (size[1], size[0], 3), dtype=np.uint8)).save(
-            folder / f"b_{i}.jpg"
-        )
-    return sorted(folder.glob("*.jpg"))
+@pytest.fixture(scope="module")
+def photos(tmp_path_factory):
+    """JPEGs named like Pets, 5 per breed."""
+    return write_pets_like(tmp_path_factory.mktemp("pets"), per_breed=5, width=120, height=90)
 
 
-def test_presize_cache_is_reused_and_never_stale(tmp_path):
-    files = write_images(tmp_path / "img")
-    first = fast.presize(files, r"^(.+)_\d+\.jpg$", 16, tmp_path / "cache")
-    assert first.images.shape == (6, 3, 16, 16) and first.images.dtype == torch.uint8
-    cached = list((tmp_path / "cache").glob("*.npy"))
-    assert len(cached) == 1
-    stamp = cached[0].stat().st_mtime_ns
-    again = fast.presize(files, r"^(.+)_\d+\.jpg$", 16, tmp_path / "cache")
-    assert torch.equal(again.images, first.images) and cached[0].stat().st_mtime_ns == stamp
-
-    key = fast.cache_key(files, 16)
-    assert fast.cache_key(files, 24) != key
-    Image.new("RGB", (50, 40), "white").save(files[0])  # replaced content
-    os.utime(files[0], ns=(time.time_ns(), time.time_ns() + 10**9))
-    assert fast.cache_key(files, 16) != key
-    changed = fast.presize(files, r"^(.+)_\d+\.jpg$", 16, tmp_path / "cache")
-    assert (changed.images[0] == 255).all(), "the replaced image, not the stale cached one"
-
-
-def test_gpu_augment_shapes_identity_and_flip():
-    batch = torch.randint(0, 256, (4, 3, 20, 20), dtype=torch.uint8)
-    out = fast.gpu_augment(batch, 12)
-    assert out.shape == (4, 3, 12, 12) and 0 <= out.min() and out.max() <= 1
-    torch.manual_seed(0)
-    same = fast.gpu_augment(batch, 20, min_scale=1.0, flip=False)
-    torch.testing.assert_close(same, batch.float() / 255, atol=1e-5, rtol=0)
-    valid = fast.gpu_augment(batch, 20, train=False)
-    torch.testing.assert_close(valid, batch.float() / 255, atol=1e-5, rtol=0)
-
-
-def test_out_of_memory_retries_at_half_the_batch_size():
-    tried, messages = [], []
-
-    class Trainer:
-        def __init__(self, bs):
-            self.bs = bs
-
-        def fine_tune(self, epochs):
-            tried.append(self.bs)
-            if self.bs > 16:
-                raise torch.OutOfMemoryError("CUDA out of memory")
-            return fast.FitResult(1.0, 10, 0.1, self.bs)
-
-    result = fast.fine_tune_with_oom_retry(Trainer, 1, 64, log=messages.append)
-    assert tried == [64, 32, 16] and result.batch_size == 16
-    assert messages[0] == "GPU out of memory at batch size 64; retrying at batch size 32"
-    with pytest.raises(RuntimeError, match="even at batch size 8"):
-        fast.fine_tune_with_oom_retry(lambda bs: Trainer(bs * 100), 1, 8, log=messages.append)
-
-
-def test_fast_pipeline_learns_the_offline_task(tmp_path):
-    """Same model, recipe and data as the lessons' fine_tune: the fast path must learn as well."""
-    from fastai.vision.learner import _xresnet_split, create_vision_model
-
-    from dlcourse.offline_model import offline_resnet, pretraining_record
-
-    torch.manual_seed(0)
-    files = sorted(data.offline_pets().glob("*.png"))
-    presized = fast.presize(files, data.BREED_PATTERN, 32, tmp_path)
-    model = create_vision_model(offline_resnet, len(presized.vocab), pretrained=True)
-    stats = pretraining_record()["stats"]
-    trainer = fast.FastTrainer(
-        model,
-        _xresnet_split,
-        presized,
-        32,
-        batch_size=32,
-        flip=False,
-        stats=(stats["mean"], stats["std"]),
-        seed=0,
+def plain_and_cached(path, cache_dir, item_size=40, size=32, bs=8):
+    files = sorted(path.glob("*.jpg"))
+    kwargs = dict(
+        valid_pct=0.2,
+        seed=42,
+        item_tfms=Resize(item_size),
+        batch_tfms=aug_transforms(size=size, min_scale=0.75),
+        bs=bs,
+        num_workers=0,
     )
-    result = trainer.fine_tune(1)
-    assert result.error_rate < 0.15, result
-    assert detect_mode("offline").offline
-
-
-def test_tiny_benchmark_runs(tmp_path):
-    from dlcourse.benchmarks import pipeline
-
-    cfg = pipeline.Config(
-        images=64, classes=4, width=64, height=48, size=32, cache_size=36, epochs=1, batch_size=16
+    plain = ImageDataLoaders.from_name_re(path, files, data.BREED_PATTERN, **kwargs)
+    cached = fast.cached_dataloaders(
+        ImageDataLoaders.from_name_re(path, files, data.BREED_PATTERN, **kwargs), cache_dir
     )
-    result = pipeline.run(cfg, tmp_path)
-    for name in ("plain", "fast"):
-        assert result[name]["seconds"] > 0 and result[name]["images"] > 0
-    assert result["ceiling"] > 0
+    return plain, cached
+
+
+def test_validation_batches_equal_fastai_exactly(photos, tmp_path):
+    plain, cached = plain_and_cached(photos, tmp_path)
+    assert type(cached.valid) is fast.CachedDL and cached.vocab == plain.vocab
+    batches = list(zip(plain.valid, cached.valid, strict=True))
+    assert len(batches) == len(plain.valid) > 1
+    for (x1, y1), (x2, y2) in batches:
+        assert type(x2) is type(x1) and x2.shape == x1.shape
+        torch.testing.assert_close(x2, x1, rtol=0, atol=0)
+        assert torch.equal(y1, y2)
+
+
+def test_training_batches_are_augmented_shuffled_and_complete(photos, tmp_path):
+    plain, cached = plain_and_cached(photos, tmp_path)
+    assert len(cached.train) == len(plain.train)
+    seen = []
+    for x, y in cached.train:
+        assert x.shape == (8, 3, 32, 32) and x.dtype == torch.float32
+        seen += y.tolist()
+    assert len(seen) == len(cached.train) * 8  # drop_last, as fastai's training loader
+    first, second = [torch.cat([y for _, y in cached.train]) for _ in range(2)]
+    assert not torch.equal(first, second), "a new order every epoch"
+    # the cached items are exactly the item transforms' centre crops of the files
+    items = cached.train.cache
+    i = 3
+    img, label = cached.train_ds[i]
+    expected = np.asarray(Resize(40)(img, split_idx=1)).transpose(2, 0, 1)
+    assert np.array_equal(items.images[i].cpu().numpy(), expected)
+    assert int(items.labels[i]) == int(label)
+
+
+def test_parallel_workers_give_the_same_items(photos, tmp_path, monkeypatch):
+    plain, _ = plain_and_cached(photos, tmp_path / "a")
+    from fasttransform import Pipeline
+
+    pipeline = Pipeline(list(plain.valid.after_item.fs), split_idx=1)
+    inputs = plain.train_ds.tls[0]
+    serial = fast.run_item_pipeline(inputs, pipeline, workers=1)
+    monkeypatch.setattr(fast, "SERIAL_BELOW", 1)
+    parallel = fast.run_item_pipeline(inputs, pipeline, workers=2)
+    assert torch.equal(serial, parallel)
+
+
+def test_the_same_files_with_other_labels_get_their_own_labels(photos, tmp_path):
+    """The images are cached by file; labels always come from the current labelling function."""
+    files = sorted(photos.glob("*.jpg"))
+    kwargs = dict(valid_pct=0.2, seed=42, item_tfms=Resize(40), bs=8, num_workers=0)
+    breeds = fast.cached_dataloaders(
+        ImageDataLoaders.from_name_re(photos, files, data.BREED_PATTERN, **kwargs), tmp_path
+    )
+    cats = fast.cached_dataloaders(
+        ImageDataLoaders.from_name_func(photos, files, data.is_cat, **kwargs), tmp_path
+    )
+    for dls in (breeds, cats):
+        for dl in dls.loaders:
+            truth = torch.tensor([int(dl.dataset[i][1]) for i in range(len(dl.dataset))])
+            assert torch.equal(dl.cache.labels.cpu(), truth)
+    assert cats.train.cache.labels.max() == 1 and breeds.train.cache.labels.max() > 1
+
+
+def test_cache_is_reused_rebuilt_when_files_change_and_repaired_when_corrupt(photos, tmp_path):
+    plain_and_cached(photos, tmp_path)
+    cached_files = sorted(tmp_path.glob("images-*.npy"))
+    assert len(cached_files) == 2  # train and valid
+    stamps = [f.stat().st_mtime_ns for f in cached_files]
+    plain_and_cached(photos, tmp_path)
+    assert [f.stat().st_mtime_ns for f in cached_files] == stamps, "reused, not rewritten"
+
+    cached_files[0].write_bytes(cached_files[0].read_bytes()[:1000])  # truncated, as by a killed process
+    plain, cached = plain_and_cached(photos, tmp_path)
+    for (x1, _), (x2, _) in zip(plain.valid, cached.valid, strict=True):
+        torch.testing.assert_close(x2, x1, rtol=0, atol=0)
+
+    target = next(iter(sorted(photos.glob("*.jpg"))))
+    Image.new("RGB", (120, 90), "white").save(target)
+    os.utime(target, ns=(time.time_ns(), time.time_ns() + 10**9))
+    try:
+        _, changed = plain_and_cached(photos, tmp_path)
+        assert len(list(tmp_path.glob("images-*.npy"))) > 2, "a new key for the changed file"
+        white = [
+            dl.cache.images[k]
+            for dl in changed.loaders
+            for k, f in enumerate(dl.dataset.items)
+            if f.name == target.name
+        ]
+        assert len(white) == 1 and (white[0] == 255).all(), "the replaced image, not the stale one"
+    finally:
+        target.unlink()  # the module's photos are shared: leave no white image behind
+        write_pets_like(photos, per_breed=5, width=120, height=90)
+
+
+def test_predict_and_export_take_fastais_path(photos, tmp_path):
+    from fastai.learner import load_learner
+    from fastai.vision.learner import vision_learner
+    from torchvision.models import resnet18
+
+    _, cached = plain_and_cached(photos, tmp_path)
+    learn = vision_learner(cached, resnet18, pretrained=False, path=tmp_path)
+    test = cached.test_dl([sorted(photos.glob("*.jpg"))[0]])
+    assert type(test) is fast.CachedDL and test.cache is None
+    label, _, probs = learn.predict(sorted(photos.glob("*.jpg"))[0])
+    assert label in cached.vocab and probs.shape == (len(cached.vocab),)
+    learn.export("export.pkl")
+    assert (tmp_path / "export.pkl").stat().st_size < 2 * 50e6, "no cached images in the export"
+    again = load_learner(tmp_path / "export.pkl")
+    assert again.predict(sorted(photos.glob("*.jpg"))[0])[0] == label

@@ -1,4 +1,5 @@
-"""The package as Colab installs it (a wheel, not this checkout) carries the quiz bank and renderer."""
+"""The package as Colab installs it (a wheel, not this checkout) carries the quiz bank and renderer, the
+offline data, model and records."""
 
 import subprocess
 import sys
@@ -21,6 +22,11 @@ def test_wheel_ships_bank_renderer_and_theme_override(tmp_path):
         "dlcourse/quiz/static/quiz.js",
         "dlcourse/quiz/static/quiz.css",
         "dlcourse/site/overrides/partials/source.html",
+        "dlcourse/weights/offline_resnet.pth",
+        "dlcourse/weights/offline_resnet.json",
+        "dlcourse/weights/offline_effects.json",
+        "dlcourse/weights/fashion_lessons.npz",
+        "dlcourse/weights/FASHION-MNIST-LICENSE.txt",
     } <= names
 
     target = tmp_path / "site-packages"

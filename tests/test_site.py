@@ -78,3 +78,17 @@ def test_no_request_leaves_the_site(site):
         if "fonts.googleapis" in css.read_text() or "@import url(http" in css.read_text():
             offenders.append(str(css.relative_to(site)))
     assert not offenders, offenders
+
+
+def test_course_map_gpu_column_comes_from_a_gpu_runs_record(tmp_path):
+    from dlcourse.site.hooks import gpu_seconds
+
+    assert gpu_seconds(tmp_path / "none.json") == {}
+    record = tmp_path / "gpu.json"
+    record.write_text(
+        '{"device": "NVIDIA H100 80GB HBM3", "date": "2026-11-23", '
+        '"lessons": [{"lesson": "02_cnn_training.ipynb", "seconds": 41.4}]}'
+    )
+    assert gpu_seconds(record) == {
+        "02_cnn_training.ipynb": "41 s on NVIDIA H100 80GB HBM3 (not a T4), 2026-11-23"
+    }

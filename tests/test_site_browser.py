@@ -12,6 +12,8 @@ from dlcourse.site.links import SITE_URL
 
 from conftest import ROOT
 
+pytestmark = pytest.mark.browser
+
 AXE = ROOT / "tests/js/node_modules/axe-core/axe.min.js"
 SHOTS = ROOT / "test-artifacts/screenshots"
 KEY_PAGES = {

@@ -14,11 +14,12 @@ def main(argv: list[str] | None = None) -> int:
     bench = commands.add_parser("bench", help="run a benchmark and print its figures")
     bench.add_argument(
         "what",
-        choices=["conv", "site", "pipeline"],
+        choices=["conv", "site", "pipeline", "lessons"],
         help="conv: hand-written convolution vs torch; site: build times and JS sizes; "
-        "pipeline: plain fastai vs the fast pipeline (pass --tiny on a CPU)",
+        "pipeline: plain fastai vs the course's full-mode path (pass --tiny on a CPU); "
+        "lessons: seconds per lesson (--full for full mode); `dlcourse bench WHAT -h` lists options",
     )
-    bench.add_argument("--tiny", action="store_true", help="pipeline: the small configuration for a CPU")
+    bench.add_argument("options", nargs=argparse.REMAINDER, help="passed on to the benchmark")
 
     quiz = commands.add_parser(
         "quiz",
@@ -46,7 +47,7 @@ def main(argv: list[str] | None = None) -> int:
         from importlib import import_module
 
         module = import_module(f"dlcourse.benchmarks.{args.what}")
-        module.main(["--tiny"] if args.tiny else []) if args.what == "pipeline" else module.main()
+        module.main(args.options)
         return 0
     return _quiz(parser, args.words, args.review)
 

@@ -3,12 +3,10 @@
 Full mode: Oxford-IIIT Pets via `untar_data(URLs.PETS)`: 37 breeds named in the file name
 (`great_pyrenees_173.jpg`), cats with a capital first letter (`Bengal_12.jpg`).
 
-Offline mode: real handwritten digits shipped with scikit-learn, written to disk in the same layout:
-`seven_0043.png`, with a capital first letter for odd digits (`Seven_...`) standing in for cats.
-scikit-learn's 1,797 images are split in two halves that never share an image: the even-numbered
-ones pretrain the bundled model on all ten digits (as ImageNet, which has many pet breeds, pretrains
-ResNet-34), the odd-numbered images of digits 5-9 are the lessons' dataset. The same labelling
-functions and DataBlock code run on both.
+Offline mode: Fashion-MNIST photos of five kinds of clothing, written to disk in the same layout:
+`Sandal_00042.png`, `shirt_00105.png`, with a capital first letter for footwear (sandal, sneaker, ankle
+boot) standing in for cats. They come from the test split only; the bundled model was pretrained on
+the training split (see `dlcourse.fashion_mnist`). The same labelling functions and fastai code run on both.
 """
 
 from __future__ import annotations
@@ -22,12 +20,11 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from dlcourse import fashion_mnist
 from dlcourse.mode import Mode, has_internet
 
 BREED_PATTERN = r"^(.+)_\d+\.(?:jpg|jpeg|png)$"
-DIGIT_NAMES = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
-PRETRAIN_DIGITS, PRETRAIN_HALF = tuple(range(10)), 0  # even-numbered images
-LESSON_DIGITS, LESSON_HALF = (5, 6, 7, 8, 9), 1  # odd-numbered images
+OFFLINE_IMAGES = 2500  # the offline lesson set: 500 for training, 2,000 for validation
 
 
 class DataError(RuntimeError):
@@ -36,15 +33,17 @@ class DataError(RuntimeError):
 
 @dataclass(frozen=True)
 class DataConfig:
-    item_size: int  # Resize target per item (fastai's presizing: larger than the final size)
+    item_size: int  # Resize target per item, computed once and cached (presizing: larger than the final size)
     size: int  # final size after batch augmentation
     batch_size: int
     flip: bool
     num_workers: int | None  # None: fastai's default
+    valid_pct: float  # share of the images kept aside for validation
 
 
-FULL = DataConfig(item_size=460, size=224, batch_size=64, flip=True, num_workers=None)
-OFFLINE = DataConfig(item_size=32, size=32, batch_size=32, flip=False, num_workers=0)
+FULL = DataConfig(item_size=256, size=224, batch_size=64, flip=True, num_workers=None, valid_pct=0.2)
+# Offline, most images validate: 2,000 of them, so one image moves the error rate by 0.05 points.
+OFFLINE = DataConfig(item_size=28, size=28, batch_size=16, flip=True, num_workers=0, valid_pct=0.8)
 
 
 def is_cat(name: str) -> bool:
@@ -56,12 +55,22 @@ def data_root() -> Path:
     return Path(os.environ.get("DLCOURSE_DATA", Path.home() / ".cache" / "dlcourse"))
 
 
+def untar_data_path(url: str) -> Path:
+    """Where fastai's `untar_data(url)` keeps the extracted data (it downloads nothing when that exists)."""
+    from fastai.data.external import fastai_path
+
+    name = url.rsplit("/", 1)[-1]
+    for suffix in (".tgz", ".tar.gz", ".zip", ".tar"):
+        name = name.removesuffix(suffix)
+    return fastai_path("data") / name
+
+
 def download_pets(timeout_s: float = 3.0) -> Path:
     """The Pets images folder, downloaded by fastai; a clear error within seconds when offline."""
     from fastai.data.external import URLs, untar_data
 
     hint = "Use offline mode instead: set DLCOURSE_MODE=offline, or pass --offline to `dlcourse train`."
-    if not has_internet(timeout_s=timeout_s):
+    if not untar_data_path(URLs.PETS).exists() and not has_internet(timeout_s=timeout_s):
         raise DataError(f"cannot reach the Oxford-IIIT Pets server (no internet?). {hint}")
     try:
         return Path(untar_data(URLs.PETS)) / "images"
@@ -69,31 +78,26 @@ def download_pets(timeout_s: float = 3.0) -> Path:
         raise DataError(f"downloading Oxford-IIIT Pets failed: {err}. {hint}") from err
 
 
-def write_digits(dest: Path, digits: tuple[int, ...], half: int, size: int = 32) -> Path:
-    """Write one half (0: even-, 1: odd-numbered) of scikit-learn's digits as PNGs in the Pets layout."""
-    from sklearn.datasets import load_digits
-
-    images, labels = load_digits(return_X_y=True)
-    keep = [i for i, label in enumerate(labels) if label in digits and i % 2 == half]
+def write_fashion(dest: Path, n: int = OFFLINE_IMAGES) -> Path:
+    """Write `n` of the shipped lesson images (a fixed choice) as PNGs in the Pets layout."""
+    images, labels, test_index = fashion_mnist.lesson_images()
+    keep = np.random.RandomState(0).permutation(len(labels))[:n]
     dest = Path(dest)
     if dest.is_dir() and len(list(dest.glob("*.png"))) == len(keep):
         return dest
     dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(dir=dest.parent))
     for i in keep:
-        name = DIGIT_NAMES[labels[i]]
-        name = name.capitalize() if labels[i] % 2 else name
-        pixels = (images[i].reshape(8, 8) / 16 * 255).astype(np.uint8)
-        img = Image.fromarray(pixels).resize((size, size), Image.Resampling.BICUBIC).convert("RGB")
-        img.save(tmp / f"{name}_{i:04d}.png")
+        name = f"{fashion_mnist.FILE_STEMS[int(labels[i])]}_{int(test_index[i]):05d}.png"
+        Image.fromarray(images[i]).convert("RGB").save(tmp / name)
     shutil.rmtree(dest, ignore_errors=True)
     tmp.replace(dest)
     return dest
 
 
 def offline_pets() -> Path:
-    """The offline stand-in for Pets: about 450 real images of the digits 5-9."""
-    return write_digits(data_root() / "digits-5-9-odd", LESSON_DIGITS, LESSON_HALF)
+    """The offline stand-in for Pets: 2,500 Fashion-MNIST photos of five classes (test split)."""
+    return write_fashion(data_root() / "fashion-lessons")
 
 
 def pets_path(mode: Mode) -> Path:
@@ -125,14 +129,21 @@ def image_files(path: Path) -> list[Path]:
 def pets_dataloaders(
     path: Path, mode: Mode, label: str = "breed", seed: int = 42, batch_size: int | None = None
 ):
-    """fastai DataLoaders as the lessons build them: 20 % validation (fixed seed), presizing, augmentation."""
+    """fastai DataLoaders as the lessons build them: a random validation set (fixed seed), presizing,
+    augmentation.
+
+    Each image is decoded and resized once (`dlcourse.fast`); augmentation runs on the batches, on the GPU
+    when there is one.
+    """
     from fastai.vision.augment import Resize, aug_transforms
     from fastai.vision.data import ImageDataLoaders
+
+    from dlcourse.fast import cached_dataloaders
 
     cfg = OFFLINE if mode.offline else FULL
     files = image_files(path)
     common = dict(
-        valid_pct=0.2,
+        valid_pct=cfg.valid_pct,
         seed=seed,
         item_tfms=Resize(cfg.item_size),
         batch_tfms=aug_transforms(size=cfg.size, min_scale=0.75, do_flip=cfg.flip),
@@ -140,7 +151,9 @@ def pets_dataloaders(
         **({"num_workers": cfg.num_workers} if cfg.num_workers is not None else {}),
     )
     if label == "breed":
-        return ImageDataLoaders.from_name_re(path, files, BREED_PATTERN, **common)
-    if label == "cat":
-        return ImageDataLoaders.from_name_func(path, files, is_cat, **common)
-    raise ValueError(f"label must be 'breed' or 'cat', got {label!r}")
+        dls = ImageDataLoaders.from_name_re(path, files, BREED_PATTERN, **common)
+    elif label == "cat":
+        dls = ImageDataLoaders.from_name_func(path, files, is_cat, **common)
+    else:
+        raise ValueError(f"label must be 'breed' or 'cat', got {label!r}")
+    return cached_dataloaders(dls, data_root() / "cache")

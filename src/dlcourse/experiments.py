@@ -1,14 +1,22 @@
-"""The comparisons the lessons show, as functions: each trains real models and returns final metrics.
+"""The comparisons the lessons make, as functions: each trains real models and returns a DataFrame.
 
-`python -m dlcourse.experiments --seeds 0 1 2` prints every effect over several seeds (the figures
-quoted in the docs come from this command).
+Every effect takes a mode and a seed and returns one row per epoch and arm (`arm`, `stage`, `epoch`,
+`train_loss`, `valid_loss`, `error_rate`, ...). The lessons call them for one seed and plot the result;
+`python -m dlcourse.experiments --seeds 0 1 2 3 4 --record` runs them for several seeds and writes the
+final error rates to `weights/offline_effects.json`, which the lessons and the Offline-mode page show
+as the spread across seeds (`recorded`, `summary`).
 """
 
 from __future__ import annotations
 
 import argparse
+import copy
+import json
 import time
+from collections.abc import Callable
 from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
 
 import pandas as pd
 
@@ -16,22 +24,21 @@ from dlcourse import train
 from dlcourse.data import pets_dataloaders, pets_path
 from dlcourse.mode import Mode, detect_mode
 
-# Budgets and learning rates. BOOK_LR is the rate fastai's book shows failing on Pets with ResNet-34;
-# on the small offline model it is merely worse than the finder's pick, so TOO_HIGH_LR (10x) is shown too.
-SHORT = 2  # epochs: 1 frozen + 1 unfrozen for fine_tune
-LONG = 5  # epochs from scratch for the schedule comparison
-BOOK_LR, TOO_HIGH_LR = 0.1, 1.0
+RECORD = Path(__file__).resolve().parent / "weights" / "offline_effects.json"
+EPOCHS = 3  # epochs after the head's (fine_tune), or EPOCHS + 1 from scratch: the same budget
 SCRATCH_LR = 1e-2
+TOP_LR = 1e-2  # after unfreezing: the rate of the last layer group in every arm
 
 
 @contextmanager
 def quiet(learn):
-    """No progress bars or tables while experimenting (the lessons keep fastai's)."""
+    """No progress bars or tables while experimenting."""
     with learn.no_bar(), learn.no_logging():
         yield learn
 
 
-def _learner(mode: Mode, seed: int, pretrained: bool = True):
+def learner(mode: Mode, seed: int, pretrained: bool = True):
+    """A fresh learner on the lesson data, its random choices (split, head, batches) fixed by `seed`."""
     from fastai.torch_core import set_seed
 
     set_seed(seed, reproducible=True)
@@ -39,83 +46,214 @@ def _learner(mode: Mode, seed: int, pretrained: bool = True):
     return train.make_learner(dls, mode, pretrained=pretrained)
 
 
-def _final(df: pd.DataFrame) -> float:
-    return float(df["error_rate"].iloc[-1])
+def _arms(runs: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    return pd.concat([df.assign(arm=name) for name, df in runs.items()], ignore_index=True)
 
 
-def pretrained_vs_scratch(mode: Mode, seed: int) -> dict:
-    """Same two epochs: fine-tuning the pretrained model vs one-cycle training from random weights."""
-    with quiet(_learner(mode, seed)) as learn:
-        pre = train.fine_tune(learn, SHORT - 1, freeze_epochs=1)
-    with quiet(_learner(mode, seed, pretrained=False)) as learn:
-        scratch = train.fit_one_cycle(learn, SHORT, SCRATCH_LR)
-    return {"pretrained": _final(pre), "scratch": _final(scratch)}
+def pretrained_vs_scratch(mode: Mode, seed: int = 0) -> pd.DataFrame:
+    """The same number of epochs: fine-tuning the pretrained model vs one-cycle from random weights."""
+    with quiet(learner(mode, seed)) as learn:
+        pretrained = train.fine_tune(learn, EPOCHS)
+    with quiet(learner(mode, seed, pretrained=False)) as learn:
+        scratch = train.fit_one_cycle(learn, EPOCHS + 1, SCRATCH_LR)
+    return _arms({"pretrained": pretrained, "from scratch": scratch})
 
 
-def lr_too_high_vs_finder(mode: Mode, seed: int) -> dict:
-    """fine_tune at the book's 0.1, at 1.0, and at the LR finder's valley suggestion."""
-    results = {}
-    for name, lr in [("lr 0.1", BOOK_LR), ("too high", TOO_HIGH_LR)]:
-        with quiet(_learner(mode, seed)) as learn:
-            results[name] = _final(train.fine_tune(learn, SHORT - 1, base_lr=lr))
-    with quiet(_learner(mode, seed)) as learn:
-        suggested = float(learn.lr_find(show_plot=False).valley)
-        results["lr finder"] = _final(train.fine_tune(learn, SHORT - 1, base_lr=suggested))
-    return {**results, "suggested lr": suggested}
+def learning_rates(mode: Mode, seed: int = 0) -> pd.DataFrame:
+    """fine_tune at the LR finder's valley, and at 10x and 100x that rate."""
+    with quiet(learner(mode, seed)) as learn:
+        valley = float(learn.lr_find(show_plot=False).valley)
+    runs = {}
+    for factor in (1, 10, 100):
+        with quiet(learner(mode, seed)) as learn:
+            runs["valley" if factor == 1 else f"{factor}x valley"] = train.fine_tune(
+                learn, EPOCHS, base_lr=valley * factor
+            )
+    return _arms(runs).assign(valley=valley)
 
 
-def one_cycle_vs_constant(mode: Mode, seed: int) -> dict:
-    """From random weights, same epochs and peak LR: fit_one_cycle vs fit at a constant LR."""
-    with quiet(_learner(mode, seed, pretrained=False)) as learn:
-        cycle = train.fit_one_cycle(learn, LONG, SCRATCH_LR)
-    with quiet(_learner(mode, seed, pretrained=False)) as learn:
-        constant = train.fit_constant(learn, LONG, SCRATCH_LR)
-    return {"one-cycle": _final(cycle), "constant": _final(constant)}
+def one_cycle_vs_constant(mode: Mode, seed: int = 0) -> pd.DataFrame:
+    """From random weights, same epochs and peak rate: fit_one_cycle vs fit at a constant rate.
+
+    Also returns each arm's per-batch training loss in `.attrs["losses"]`."""
+    runs, losses = {}, {}
+    for name, fit in [("one-cycle", train.fit_one_cycle), ("constant", train.fit_constant)]:
+        with quiet(learner(mode, seed, pretrained=False)) as learn:
+            runs[name] = fit(learn, EPOCHS + 1, SCRATCH_LR)
+            losses[name] = [float(x) for x in learn.recorder.losses]
+    result = _arms(runs)
+    result.attrs["losses"] = losses
+    return result
 
 
-def unfreeze_high_vs_discriminative(mode: Mode, seed: int) -> dict:
-    """After training the head: all layers at one high LR vs discriminative slice(1e-5, 1e-3)."""
-    results = {}
-    for name, lr in [("one lr 1e-2", 1e-2), ("slice(1e-5, 1e-3)", slice(1e-5, 1e-3))]:
-        with quiet(_learner(mode, seed)) as learn:
-            results[name] = _final(train.train_head_then_unfreeze(learn, 1, 1e-2, SHORT, lr))
-    return results
+def after_unfreezing(mode: Mode, seed: int = 0, top: float = TOP_LR) -> pd.DataFrame:
+    """Train the head, then from those same weights: head only, or unfrozen at one rate for all layers,
+    or at discriminative rates with the same top rate, or at a rate 10x too high."""
+    with quiet(learner(mode, seed)) as learn:
+        head = train.fit_one_cycle(learn, 1, SCRATCH_LR)
+        trained_head = copy.deepcopy(learn.model.state_dict())
+    arms: dict[str, tuple[bool, float | slice]] = {
+        "head only": (False, top),
+        f"all layers at {top:g}": (True, top),
+        f"slice({top / 100:g}, {top:g})": (True, slice(top / 100, top)),
+        f"all layers at {top * 10:g}": (True, top * 10),
+    }
+    runs = {}
+    for name, (unfreeze, lr) in arms.items():
+        with quiet(learner(mode, seed)) as learn:
+            learn.model.load_state_dict(trained_head)
+            if unfreeze:
+                learn.unfreeze()
+            runs[name] = pd.concat([head, train.fit_one_cycle(learn, EPOCHS, lr)], ignore_index=True)
+    return _arms(runs)
 
 
-EFFECTS = {
-    "pretrained vs scratch": pretrained_vs_scratch,
-    "LR 0.1 vs LR finder": lr_too_high_vs_finder,
-    "one-cycle vs constant LR": one_cycle_vs_constant,
-    "unfreeze: one high LR vs slice": unfreeze_high_vs_discriminative,
+DISCRIMINATIVE = f"slice({TOP_LR / 100:g}, {TOP_LR:g})"
+EFFECTS: dict[str, tuple[Callable[..., pd.DataFrame], str, str]] = {
+    # name: (function, the arm the lesson recommends, the arm it is compared with)
+    "pretrained vs scratch": (pretrained_vs_scratch, "pretrained", "from scratch"),
+    "LR finder vs 100x": (learning_rates, "valley", "100x valley"),
+    "one-cycle vs constant": (one_cycle_vs_constant, "one-cycle", "constant"),
+    "discriminative vs one rate": (
+        after_unfreezing,
+        f"slice({TOP_LR / 100:g}, {TOP_LR:g})",
+        f"all layers at {TOP_LR:g}",
+    ),
+    "unfrozen vs head only": (after_unfreezing, f"slice({TOP_LR / 100:g}, {TOP_LR:g})", "head only"),
 }
 
 
-def measure(seeds: list[int], mode: Mode | None = None) -> pd.DataFrame:
-    mode = mode or detect_mode()
+def finals(result: pd.DataFrame) -> pd.Series:
+    """Each arm's error rate after its last epoch."""
+    return result.groupby("arm", sort=False)["error_rate"].last()
+
+
+def measure(seeds: list[int], mode: Mode) -> pd.DataFrame:
+    """Every effect function for every seed: one row per seed and arm, with the final error rate."""
     rows = []
-    for effect, fn in EFFECTS.items():
+    for function in dict.fromkeys(fn for fn, _, _ in EFFECTS.values()):
         for seed in seeds:
             start = time.perf_counter()
-            result = fn(mode, seed)
-            rows.append({"effect": effect, "seed": seed, **result, "seconds": time.perf_counter() - start})
+            final = finals(function(mode, seed))
+            seconds = time.perf_counter() - start
+            rows += [
+                {
+                    "experiment": function.__name__,
+                    "seed": seed,
+                    "arm": arm,
+                    "error_rate": float(err),
+                    "seconds": round(seconds, 1),
+                }
+                for arm, err in final.items()
+            ]
     return pd.DataFrame(rows)
+
+
+def recorded(record: Path = RECORD) -> pd.DataFrame:
+    """The rows of the last `--record` run (see `measure`)."""
+    return pd.DataFrame(json.loads(record.read_text())["rows"])
+
+
+def summary(rows: pd.DataFrame) -> pd.DataFrame:
+    """Per effect: the recommended arm against its rival on each seed, how many seeds it won, and whether
+    it is robust: won on at least 4 of 5 seeds, by a typical (median) margin larger than the spread of
+    the recommended arm across seeds."""
+    out = []
+    for effect, (function, better, worse) in EFFECTS.items():
+        part = rows[rows.experiment == function.__name__]
+        part = part.pivot(index="seed", columns="arm", values="error_rate")
+        margin = part[worse] - part[better]
+        spread = part[better].max() - part[better].min()
+        wins = int((margin > 0).sum())
+        out.append(
+            {
+                "effect": effect,
+                "better arm": better,
+                "compared with": worse,
+                **{f"seed {s}": f"{part.at[s, better]:.1%} vs {part.at[s, worse]:.1%}" for s in part.index},
+                "wins": f"{wins}/{len(margin)}",
+                "median margin (points)": round(100 * float(margin.median()), 1),
+                "spread (points)": round(100 * float(spread), 1),
+                "robust": bool(wins >= 0.8 * len(margin) and margin.median() > spread),
+            }
+        )
+    return pd.DataFrame(out)
+
+
+def record_caption(record: Path = RECORD) -> str:
+    """Where and when the recorded seeds were measured, in words."""
+    run = json.loads(record.read_text())
+    seeds = sorted({r["seed"] for r in run["rows"]})
+    return (
+        f"Final validation error (%) for seeds {', '.join(map(str, seeds))}, measured in {run['mode']} "
+        f"mode on {run['device']}, {run['date']}, by `python -m dlcourse.experiments --record`."
+    )
+
+
+def seed_table(experiment: str, rows: pd.DataFrame | None = None) -> pd.DataFrame:
+    """One experiment's final error rates per seed (rows) and arm (columns), as percentages."""
+    rows = recorded() if rows is None else rows
+    part = rows[rows.experiment == experiment]
+    table = part.pivot(index="seed", columns="arm", values="error_rate")[list(dict.fromkeys(part.arm))]
+    return (100 * table).round(1)
+
+
+def markdown_table(table: pd.DataFrame, index: bool = True) -> str:
+    """A DataFrame as a Markdown table (for the docs pages)."""
+    table = table.reset_index() if index else table
+    cells = [
+        [str(c) for c in table.columns],
+        *[[str(v) for v in row] for row in table.itertuples(index=False)],
+    ]
+    lines = ["| " + " | ".join(row) + " |" for row in cells]
+    return "\n".join([lines[0], "|" + "---|" * len(table.columns), *lines[1:]])
+
+
+def effects_page_section(record: Path = RECORD) -> str:
+    """The Offline-mode page's tables: the summary of every effect, then each experiment per seed."""
+    rows = recorded(record)
+    table = summary(rows)
+    table["robust"] = table["robust"].map({True: "yes", False: "**no**"})
+    parts = [record_caption(record), "", markdown_table(table, index=False)]
+    for function in dict.fromkeys(fn for fn, _, _ in EFFECTS.values()):
+        parts += [
+            "",
+            f"`experiments.{function.__name__}` (error %):",
+            "",
+            markdown_table(seed_table(function.__name__, rows)),
+        ]
+    return "\n".join(parts)
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
         description="Measure the lessons' effects (final validation error rate)."
     )
-    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
+    parser.add_argument("--record", action="store_true", help=f"write the figures to {RECORD.name}")
     args = parser.parse_args(argv)
     mode = detect_mode()
     print(mode.describe())
-    table = measure(args.seeds, mode)
-    with pd.option_context(
-        "display.width", 160, "display.max_columns", 20, "display.float_format", "{:.4f}".format
-    ):
-        for effect, part in table.groupby("effect", sort=False):
-            print(f"\n{effect}")
-            print(part.drop(columns="effect").dropna(axis=1, how="all").to_string(index=False))
+    start = time.perf_counter()
+    rows = measure(args.seeds, mode)
+    with pd.option_context("display.width", 200, "display.max_columns", 20):
+        print(summary(rows).to_string(index=False))
+    if args.record:
+        from dlcourse.notebooks import describe_device
+
+        RECORD.write_text(
+            json.dumps(
+                {
+                    "mode": mode.name,
+                    "device": describe_device(),
+                    "date": datetime.now(UTC).strftime("%Y-%m-%d"),
+                    "seconds": round(time.perf_counter() - start),
+                    "rows": rows.to_dict(orient="records"),
+                },
+                indent=1,
+            )
+            + "\n"
+        )
 
 
 if __name__ == "__main__":

@@ -48,15 +48,18 @@ def lr_range_test(
     num_it: int = 100,
     stop_div: bool = True,
     beta: float = 0.98,
+    max_steps: int | None = None,
 ) -> RangeTest:
-    """Run the range test on `batches` (cycled as needed) and restore model and optimizer afterwards."""
+    """Run the range test on `batches` (cycled as needed) and restore model and optimizer afterwards.
+
+    `max_steps` stops it early (the learning rates still follow the `num_it` schedule)."""
     num_it = max(num_it, 6)  # as fastai
     saved_model, saved_opt = copy.deepcopy(model.state_dict()), copy.deepcopy(optimizer.state_dict())
     model.train()
     lrs, raw, smoothed = [], [], []
     avg, best = 0.0, math.inf
     try:
-        schedule = exponential_lrs(start_lr, end_lr, num_it)
+        schedule = exponential_lrs(start_lr, end_lr, num_it)[:max_steps]
         for i, (lr, (xb, yb)) in enumerate(zip(schedule, itertools.cycle(batches), strict=False)):
             for group in optimizer.param_groups:
                 group["lr"] = lr
@@ -228,5 +231,6 @@ def compare_with_fastai(learn, num_it: int = 100, end_lr: float = 10.0) -> tuple
         torch.optim.SGD(trainable, lr=0.0),
         end_lr=end_lr,
         num_it=num_it,
+        max_steps=len(keep.batches),  # as many steps as fastai took, on the same batches
     )
     return theirs, ours, found._asdict()

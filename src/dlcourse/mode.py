@@ -75,5 +75,6 @@ def report(mode: Mode) -> None:
         )
     if mode.offline:
         print(
-            "Offline mode: handwritten digits 5-9 stand in for the pets, a small bundled model for ResNet-34."
+            "Offline mode: Fashion-MNIST photos of five kinds of clothing stand in for the pets, "
+            "a small bundled model for ResNet-34."
         )

@@ -45,23 +45,36 @@ def describe_device() -> str:
     return f"CPU ({os.cpu_count()} cores)" if name == "CPU" else name
 
 
-def execute(notebook: Path, output: Path, timeout_s: int = 600, env: dict[str, str] | None = None) -> dict:
-    """Run `notebook` top to bottom in its own folder (offline mode), write it with outputs to `output`.
+def execute(
+    notebook: Path,
+    output: Path,
+    timeout_s: int = 600,
+    env: dict[str, str] | None = None,
+    setup: str = "",
+    kernel_name: str = "python3",
+) -> dict:
+    """Run `notebook` top to bottom in its own folder, write it with outputs to `output`.
 
-    Returns the run's metadata, also stored in the notebook under `metadata.dlcourse`.
+    The mode is offline unless `env` sets DLCOURSE_MODE. `setup` is code a test harness runs in the
+    kernel first (for example shorter epochs); it is not part of the written notebook. Returns the
+    run's metadata, also stored in the notebook under `metadata.dlcourse`.
     """
     notebook = Path(notebook)
     nb = nbformat.read(notebook, as_version=4)
+    if setup:
+        nb.cells.insert(0, nbformat.v4.new_code_cell(setup))
     client = NotebookClient(
         nb,
         timeout=timeout_s,
-        kernel_name="python3",
+        kernel_name=kernel_name,
         allow_errors=False,
         resources={"metadata": {"path": str(notebook.parent)}},
     )
     env = {**os.environ, "DLCOURSE_MODE": "offline", **(env or {})}
     start = time.perf_counter()
     client.execute(env=env)
+    if setup:
+        nb.cells.pop(0)
     meta = {
         "mode": env["DLCOURSE_MODE"],
         "device": describe_device(),
@@ -74,16 +87,25 @@ def execute(notebook: Path, output: Path, timeout_s: int = 600, env: dict[str, s
     return meta
 
 
-def execute_cached(notebook: Path, cache_dir: Path, extra_dirs: tuple[Path, ...] = ()) -> ExecutedLesson:
+def execute_cached(
+    notebook: Path,
+    cache_dir: Path,
+    extra_dirs: tuple[Path, ...] = (),
+    env: dict[str, str] | None = None,
+    setup: str = "",
+) -> ExecutedLesson:
     """Executed copy of `notebook` under `cache_dir`, running it only if its key changed."""
     notebook = Path(notebook)
     executed = Path(cache_dir) / notebook.name
     key_file = executed.with_suffix(".sha256")
-    key = lesson_key(notebook, extra_dirs)
+    key = (
+        lesson_key(notebook, extra_dirs)
+        + hashlib.sha256(f"{sorted((env or {}).items())}{setup}".encode()).hexdigest()
+    )
     if executed.exists() and key_file.exists() and key_file.read_text() == key:
         meta = nbformat.read(executed, as_version=4).metadata["dlcourse"]
         return ExecutedLesson(notebook, executed, meta, from_cache=True)
     key_file.unlink(missing_ok=True)
-    meta = execute(notebook, executed)
+    meta = execute(notebook, executed, env=env, setup=setup)
     key_file.write_text(key)
     return ExecutedLesson(notebook, executed, meta, from_cache=False)

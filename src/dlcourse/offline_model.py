@@ -1,7 +1,7 @@
 """The small pretrained model bundled for offline mode: a narrow XResNet (fastai's own architecture).
 
-Its weights come from `dlcourse.pretrain` (ten digits, on images the offline lessons never use) and
-ship in `dlcourse/weights/`. Registered in fastai's `model_meta`, so
+Its weights come from `dlcourse.pretrain` (Fashion-MNIST's ten classes, on its training split; the offline
+lessons use test-split images only) and ship in `dlcourse/weights/`. Registered in fastai's `model_meta`, so
 `vision_learner(dls, offline_resnet)` cuts, splits, normalises and freezes it like a ResNet.
 """
 

@@ -1,4 +1,4 @@
-"""Small matplotlib helpers the lessons call to show images and activation maps."""
+"""Small matplotlib helpers the lessons call to show images, activation maps and training runs."""
 
 from __future__ import annotations
 
@@ -42,3 +42,18 @@ def show_grid(
     ax.set_yticks([])
     ax.set_title(title)
     return ax
+
+
+def plot_arms(result, metrics: tuple[str, ...] = ("valid_loss", "error_rate"), title: str = "") -> plt.Figure:
+    """One panel per metric, one line per arm of an experiment (`dlcourse.experiments`), by epoch."""
+    fig, axes = plt.subplots(1, len(metrics), figsize=(5 * len(metrics), 3.3), squeeze=False)
+    for ax, metric in zip(axes.flat, metrics, strict=True):
+        for arm, part in result.groupby("arm", sort=False):
+            ax.plot(range(1, len(part) + 1), part[metric], "o-", label=arm)
+        ax.set(xlabel="epoch", ylabel=metric.replace("_", " "))
+        if metric == "error_rate":
+            ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:.0%}"))
+    axes.flat[-1].legend(fontsize=8)
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig

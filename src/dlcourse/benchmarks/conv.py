@@ -48,7 +48,7 @@ def run(size: int = 224, channels: int = 3, n_kernels: int = 16, repeats: int = 
     return {"torch": t_torch, "im2col": t_im2col, "loop": t_loop}
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     import torch
 
     times = run()

@@ -1,11 +1,15 @@
-"""Benchmark: plain fastai lesson code vs dlcourse's fast pipeline, the same fine_tune on the same images.
+"""Benchmark: the lesson code a learner would copy from fastai vs the course's full-mode path, same images.
 
-`dlcourse bench pipeline` writes a Pets-sized set of JPEGs (7,390 images around 500x375, 37 classes,
-Pets' naming layout; random pixels, since throughput does not depend on content), then in one process:
-(a) `ImageDataLoaders.from_name_re` + `Resize(224)` + `vision_learner(resnet34)` + `fine_tune(4)`,
-(b) `dlcourse.fast` presizing + GPU augmentation + mixed precision, same model and recipe,
-and the ceiling: training steps on synthetic tensors already on the device. Weights are random:
-throughput does not depend on them. `--tiny` runs a small CPU configuration (used by the tests).
+`dlcourse bench pipeline` writes a Pets-sized set of JPEGs (7,390 images around 500x375, Pets' 37
+breeds and file names; blotchy random pixels, since throughput does not depend on content), then in
+one process runs `fine_tune(4)` of a ResNet-34 (random weights: throughput does not depend on them):
+(a) fastai's lesson code: `from_name_re`, `Resize(460)`, `aug_transforms(size=224, min_scale=0.75)`,
+    `vision_learner(resnet34)` in single precision,
+(b) the course's full mode: `dlcourse.data.pets_dataloaders` (each image decoded once into a cache,
+    fastai's augmentation on the GPU) and `dlcourse.train.make_learner` (bf16 or fp16, channels-last),
+    the first time (the cache is built inside the timing) and again (the cache is read from disk),
+and the ceiling: the same training steps on synthetic tensors already on the device.
+`--tiny` runs a small configuration on a CPU (the tests use it).
 """
 
 from __future__ import annotations
@@ -17,55 +21,48 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 import torch
-from PIL import Image
 
 import dlcourse.fastai_setup  # noqa: F401
 from dlcourse.data import BREED_PATTERN
+from dlcourse.mode import Mode
+from dlcourse.rehearsal import BREEDS, write_pets_like
 
 
 @dataclass(frozen=True)
 class Config:
-    images: int = 7390
-    classes: int = 37
+    per_breed: int = 200  # 7,400 images (Pets has 7,390)
     width: int = 500
     height: int = 375
+    item_size: int = 460  # (a) the lesson code's Resize
     size: int = 224
-    cache_size: int = 256
     epochs: int = 4
     batch_size: int = 64
 
 
 FULL = Config()
-TINY = Config(images=160, classes=8, width=96, height=72, size=32, cache_size=40, epochs=1, batch_size=16)
+TINY = Config(per_breed=4, width=96, height=72, item_size=48, size=32, epochs=1, batch_size=16)
 
 
-def make_pets_like(dest: Path, cfg: Config, seed: int = 0) -> Path:
-    """JPEGs named like Pets: `breed_name_12.jpg`, the first 12 breeds capitalised (the cats)."""
-    rng = np.random.default_rng(seed)
-    dest.mkdir(parents=True, exist_ok=True)
-    breeds = [f"breed_{chr(97 + i // 26)}{chr(97 + i % 26)}" for i in range(cfg.classes)]
-    breeds = [b.capitalize() if i < 12 else b for i, b in enumerate(breeds)]
-    for i in range(cfg.images):
-        w = int(cfg.width * rng.uniform(0.8, 1.2))
-        h = int(cfg.height * rng.uniform(0.8, 1.2))
-        pixels = rng.integers(0, 256, size=(h // 8, w // 8, 3), dtype=np.uint8)
-        img = Image.fromarray(pixels).resize((w, h), Image.Resampling.BILINEAR)
-        img.save(dest / f"{breeds[i % cfg.classes]}_{i}.jpg", quality=90)
-    return dest
+def _fine_tune(learn, epochs: int, start: float) -> dict:
+    with learn.no_bar(), learn.no_logging():
+        learn.fine_tune(epochs)
+        if torch.cuda.is_available():
+            torch.cuda.synchronize()
+        seconds = time.perf_counter() - start
+        error = float(learn.validate()[1])
+    images = (epochs + 1) * len(learn.dls.train) * learn.dls.train.bs
+    return {"seconds": seconds, "images": images, "error_rate": error}
 
 
 def plain_fastai(path: Path, cfg: Config) -> dict:
-    """The lesson code a learner would copy: from_name_re, Resize, vision_learner(resnet34), fine_tune."""
+    """The lesson code a learner would copy: from_name_re, Resize, aug_transforms, vision_learner."""
     from fastai.data.transforms import get_image_files
     from fastai.metrics import error_rate
-    from fastai.vision.augment import Resize
+    from fastai.vision.augment import Resize, aug_transforms
     from fastai.vision.data import ImageDataLoaders
     from fastai.vision.learner import vision_learner
     from torchvision.models import resnet34
-
-    from dlcourse.fast import workers_for_machine
 
     start = time.perf_counter()
     dls = ImageDataLoaders.from_name_re(
@@ -74,59 +71,53 @@ def plain_fastai(path: Path, cfg: Config) -> dict:
         BREED_PATTERN,
         valid_pct=0.2,
         seed=42,
-        item_tfms=Resize(cfg.size),
+        item_tfms=Resize(cfg.item_size),
+        batch_tfms=aug_transforms(size=cfg.size, min_scale=0.75),
         bs=cfg.batch_size,
-        num_workers=workers_for_machine(),
     )
     learn = vision_learner(dls, resnet34, pretrained=False, metrics=error_rate)
-    with learn.no_bar(), learn.no_logging():
-        learn.fine_tune(cfg.epochs)
-        seconds = time.perf_counter() - start
-        error = float(learn.validate()[1])
-    images = (cfg.epochs + 1) * len(dls.train) * cfg.batch_size
-    return {"seconds": seconds, "images": images, "error_rate": error}
+    return _fine_tune(learn, cfg.epochs, start)
 
 
-def _resnet34_model(n_out: int):
-    from fastai.vision.learner import _resnet_split, create_vision_model
-    from torchvision.models import resnet34
+def course_path(path: Path, cfg: Config, data_dir: Path) -> dict:
+    """What a lesson runs in full mode: `pets_dataloaders` and `make_learner`, then fastai's fine_tune."""
+    import dataclasses
+    import os
 
-    return create_vision_model(resnet34, n_out, pretrained=False), _resnet_split
+    from dlcourse import data
+    from dlcourse.train import make_learner
 
-
-def fast_pipeline(path: Path, cfg: Config, cache_dir: Path) -> dict:
-    from dlcourse.fast import FastTrainer, fine_tune_with_oom_retry, presize
-
-    start = time.perf_counter()
-    data = presize(sorted(path.glob("*.jpg")), BREED_PATTERN, cfg.cache_size, cache_dir)
-    presize_seconds = time.perf_counter() - start
-
-    def trainer(batch_size: int) -> FastTrainer:
-        model, splitter = _resnet34_model(len(data.vocab))
-        return FastTrainer(model, splitter, data, cfg.size, batch_size=batch_size)
-
-    result = fine_tune_with_oom_retry(trainer, cfg.epochs, cfg.batch_size)
-    return {
-        "seconds": time.perf_counter() - start,
-        "images": result.images,
-        "error_rate": result.error_rate,
-        "presize_seconds": presize_seconds,
-    }
+    mode = Mode("full", torch.cuda.is_available(), False, "benchmark")
+    full = dataclasses.replace(data.FULL, batch_size=cfg.batch_size, size=cfg.size)
+    if cfg != FULL:
+        full = dataclasses.replace(full, item_size=cfg.size + cfg.size // 8)
+    saved, data.FULL = data.FULL, full
+    os.environ["DLCOURSE_DATA"] = str(data_dir)
+    try:
+        start = time.perf_counter()
+        dls = data.pets_dataloaders(path, mode)
+        prepared = time.perf_counter() - start
+        learn = make_learner(dls, mode, pretrained=False, path=data_dir)
+        return {**_fine_tune(learn, cfg.epochs, start), "data_seconds": prepared}
+    finally:
+        data.FULL = saved
 
 
 def synthetic_ceiling(cfg: Config, steps: int = 30) -> float:
     """Images per second of training steps on random tensors already on the device (same model and AMP)."""
-    from dlcourse.fast import autocast_dtype
+    from fastai.vision.learner import create_vision_model
+    from torchvision.models import resnet34
 
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    model, _ = _resnet34_model(cfg.classes)
+    model = create_vision_model(resnet34, len(BREEDS), pretrained=False)
     model = model.to(device).to(memory_format=torch.channels_last).train()
     opt = torch.optim.AdamW(model.parameters(), lr=1e-3)
     x = torch.randn(cfg.batch_size, 3, cfg.size, cfg.size, device=device).contiguous(
         memory_format=torch.channels_last
     )
-    y = torch.randint(0, cfg.classes, (cfg.batch_size,), device=device)
-    dtype = autocast_dtype(device)
+    y = torch.randint(0, len(BREEDS), (cfg.batch_size,), device=device)
+    bf16 = device.type == "cuda" and torch.cuda.is_bf16_supported()
+    dtype = (torch.bfloat16 if bf16 else torch.float16) if device.type == "cuda" else None
 
     def step():
         with torch.autocast(device.type, dtype=dtype, enabled=dtype is not None):
@@ -148,11 +139,13 @@ def synthetic_ceiling(cfg: Config, steps: int = 30) -> float:
 
 
 def run(cfg: Config, workdir: Path) -> dict:
-    path = make_pets_like(workdir / "images", cfg)
-    plain = plain_fastai(path, cfg)
-    fast = fast_pipeline(path, cfg, workdir / "cache")
-    ceiling = synthetic_ceiling(cfg)
-    return {"plain": plain, "fast": fast, "ceiling": ceiling}
+    path = write_pets_like(workdir / "images", cfg.per_breed, cfg.width, cfg.height)
+    return {
+        "plain": plain_fastai(path, cfg),
+        "course": course_path(path, cfg, workdir / "data"),
+        "course, cache on disk": course_path(path, cfg, workdir / "data"),
+        "ceiling": synthetic_ceiling(cfg),
+    }
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -160,29 +153,30 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--tiny", action="store_true", help="a small configuration that runs on a CPU")
     args = parser.parse_args(argv)
     cfg = TINY if args.tiny else FULL
-    device = (
-        torch.cuda.get_device_name(0)
-        if torch.cuda.is_available()
-        else f"CPU ({platform.processor() or 'x86'})"
-    )
+    device = torch.cuda.get_device_name(0) if torch.cuda.is_available() else f"CPU ({platform.processor()})"
     with tempfile.TemporaryDirectory() as tmp:
         result = run(cfg, Path(tmp))
+    import fastai
+
     print(
-        f"device: {device}; torch {torch.__version__}; {cfg.images} images ~{cfg.width}x{cfg.height}, "
-        f"{cfg.classes} classes, size {cfg.size}, fine_tune({cfg.epochs}), batch size {cfg.batch_size}"
+        f"device: {device}; torch {torch.__version__}; fastai {fastai.__version__}; "
+        f"{cfg.per_breed * len(BREEDS)} images ~{cfg.width}x{cfg.height}, {len(BREEDS)} classes, "
+        f"size {cfg.size}, fine_tune({cfg.epochs}), batch size {cfg.batch_size}"
     )
-    for name in ("plain", "fast"):
-        r, letter = result[name], "a" if name == "plain" else "b"
+    print(f"  {'path':24} {'wall s':>8} {'img/s':>8} {'error':>6}  {'vs (a)':>6}  {'vs ceiling':>10}")
+    plain_s = result["plain"]["seconds"]
+    for name in ("plain", "course", "course, cache on disk"):
+        r = result[name]
         rate = r["images"] / r["seconds"]
-        line = f"  ({letter}) {name:6} {r['seconds']:8.1f} s  {rate:8.1f} img/s"
-        print(f"{line}  error_rate {r['error_rate']:.3f}")
-    fast_rate = result["fast"]["images"] / result["fast"]["seconds"]
+        print(
+            f"  {name:24} {r['seconds']:8.1f} {rate:8.1f} {r['error_rate']:6.3f}  "
+            f"{plain_s / r['seconds']:5.2f}x  {rate / result['ceiling']:10.0%}"
+        )
+    print(f"  {'synthetic ceiling':24} {'':8} {result['ceiling']:8.1f}")
     print(
-        f"  speed-up (a)/(b): {result['plain']['seconds'] / result['fast']['seconds']:.2f}x; "
-        f"presizing took {result['fast']['presize_seconds']:.1f} s of (b)"
+        f"  data preparation inside (b): first {result['course']['data_seconds']:.1f} s, "
+        f"from the disk cache {result['course, cache on disk']['data_seconds']:.1f} s"
     )
-    share = fast_rate / result["ceiling"]
-    print(f"  synthetic ceiling: {result['ceiling']:.1f} img/s; (b) reaches {share:.0%} of it")
 
 
 if __name__ == "__main__":

@@ -48,7 +48,7 @@ def build(workdir: Path) -> float:
     return time.perf_counter() - start
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp) / "course"
         work.mkdir()

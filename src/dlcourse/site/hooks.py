@@ -22,6 +22,7 @@ from mkdocs.plugins import event_priority
 from mkdocs.structure.files import File, Files
 from mkdocs.structure.pages import Page
 
+from dlcourse.lessons import LESSONS, by_name
 from dlcourse.notebooks import ExecutedLesson, execute_cached
 from dlcourse.quiz.bank import lint, load_bank
 from dlcourse.quiz.client import client_quiz, static_text
@@ -39,7 +40,7 @@ def _root(config: MkDocsConfig) -> Path:
 def on_files(files: Files, config: MkDocsConfig) -> Files:
     root = _root(config)
     executed_root = root / ".cache" / "executed"
-    for notebook in sorted((root / "lessons").glob("[0-9][0-9]_*.ipynb")):
+    for notebook in (root / lesson.notebook for lesson in LESSONS):
         lesson = execute_cached(notebook, executed_root / "lessons", extra_dirs=(root / "quiz",))
         uri = f"lessons/{notebook.name}"
         _executed[uri] = lesson
@@ -80,8 +81,15 @@ def _add_quizzes(files: Files, config: MkDocsConfig, root: Path) -> None:
         page = File.generated(config, f"quiz/{name}.md", content=_quiz_page(quiz, name))
         files.append(page)
         ids = [q.id for q in quiz.questions]
-        index.append({"lesson": quiz.lesson, "title": quiz.title, "url": page.url, "data": f"{quiz.lesson}.json",
-                      "ids": ids})
+        index.append(
+            {
+                "lesson": quiz.lesson,
+                "title": quiz.title,
+                "url": page.url,
+                "data": f"{quiz.lesson}.json",
+                "ids": ids,
+            }
+        )
     files.append(File.generated(config, "assets/quiz/index.json", content=json.dumps({"lessons": index})))
     for asset in ("quiz.js", "quiz.css"):
         files.append(File.generated(config, f"assets/{asset}", content=static_text(asset)))
@@ -93,25 +101,49 @@ def _quiz_page(quiz, name: str) -> str:
         f"# Quiz: {quiz.title}\n\n"
         f"{len(quiz.questions)} questions{computed}. Check each answer as you go; your progress is kept in "
         "this browser and feeds the [review page](../review.md).\n\n"
-        f'<div class="dlq" data-dlq-quiz="../../assets/quiz/{quiz.lesson}.json" data-dlq-root="../../"></div>\n'
-        f"<noscript>This quiz needs JavaScript. In a terminal: <code>dlcourse quiz {quiz.lesson}</code>.</noscript>\n\n"
+        f'<div class="dlq" data-dlq-quiz="../../assets/quiz/{quiz.lesson}.json" '
+        'data-dlq-root="../../"></div>\n'
+        "<noscript>This quiz needs JavaScript. In a terminal: "
+        f"<code>dlcourse quiz {quiz.lesson}</code>.</noscript>\n\n"
         f"[Back to the lesson page](../{quiz.page}) · In a terminal: `dlcourse quiz {quiz.lesson}`\n"
     )
 
 
+GPU_RECORD = Path(__file__).resolve().parent / "gpu_lessons.json"  # `dlcourse bench lessons --full --record`
+
+
+def gpu_seconds(record: Path = GPU_RECORD) -> dict[str, str]:
+    """Each lesson's measured full-mode run on a GPU, in words, from the record of a GPU run (if any)."""
+    if not record.exists():
+        return {}
+    run = json.loads(record.read_text())
+    note = "" if "T4" in run["device"] else " (not a T4)"
+    return {
+        r["lesson"]: f"{r['seconds']:.0f} s on {run['device']}{note}, {run['date']}" for r in run["lessons"]
+    }
+
+
 def on_page_markdown(markdown: str, page: Page, config: MkDocsConfig, files: Files) -> str:
-    """The home page's course map: each lesson, what it teaches, and how long it took to run here."""
+    """The home page's course map (each lesson, what it teaches, how long it took to run here) and the
+    Offline-mode page's tables of effects over seeds (from the record of `dlcourse.experiments`)."""
+    if "<!-- offline-effects -->" in markdown:
+        from dlcourse.experiments import effects_page_section
+
+        return markdown.replace("<!-- offline-effects -->", effects_page_section())
     if "<!-- course-map -->" not in markdown:
         return markdown
-    rows = ["| # | Lesson | What you do | Offline run (this build) | Colab GPU run |", "|---|---|---|---|---|"]
+    gpu = gpu_seconds()
+    rows = [
+        "| # | Lesson | What you do | Offline run (this build) | Full mode on a GPU |",
+        "|---|---|---|---|---|",
+    ]
     for uri, lesson in sorted(_executed.items()):
-        nb = json.loads(lesson.source.read_text(encoding="utf-8"))
-        title = next(line.lstrip("# ").strip() for cell in nb["cells"] if cell["cell_type"] == "markdown"
-                     for line in "".join(cell["source"]).splitlines() if line.startswith("# "))
-        summary = nb["metadata"].get("dlcourse", {}).get("summary", "")
-        quiz = f"quiz/{lesson.source.stem}.md"
-        rows.append(f"| {int(lesson.source.name[:2])} | [{title.split(' — ')[-1]}]({uri}) · [quiz]({quiz}) | "
-                    f"{summary} | {lesson.metadata['seconds']:.0f} s on {lesson.metadata['device']} | not measured yet |")
+        info = by_name(lesson.source.name)
+        rows.append(
+            f"| {info.number} | [{info.title}]({uri}) · [quiz](quiz/{info.name}.md) | {info.summary} | "
+            f"{lesson.metadata['seconds']:.0f} s on {lesson.metadata['device']} | "
+            f"{gpu.get(lesson.source.name, 'not measured yet')} |"
+        )
     return markdown.replace("<!-- course-map -->", "\n".join(rows))
 
 
@@ -138,7 +170,8 @@ def on_page_content(content: str, page: Page, config: MkDocsConfig, files: Files
     # nbconvert's template loads MathJax from a CDN (here: an empty src). The lessons use no math;
     # if one ever does, vendor MathJax and set mkdocs-jupyter's custom_mathjax_url instead.
     content = _MATHJAX_LOADER.sub("", content)
-    # Code cells scroll sideways on narrow screens: make them reachable by keyboard (axe: scrollable-region-focusable).
+    # Code cells scroll sideways on narrow screens: make them reachable by keyboard
+    # (axe: scrollable-region-focusable).
     return content.replace('<div class="highlight-ipynb', '<div tabindex="0" class="highlight-ipynb')
 
 

@@ -1,0 +1,80 @@
+"""Fashion-MNIST (Zalando, MIT licence): the offline world's ImageNet and Pets.
+
+70,000 labelled 28×28 greyscale photos of clothing in ten classes. Offline mode uses them the way the
+real course uses ImageNet and Pets:
+
+- the bundled model is pretrained on the *training* split (all ten classes), as ResNet-34 is
+  pretrained on ImageNet, which has dog and cat breeds among its classes;
+- the lessons' images come only from the *test* split, five classes (sandal, shirt, sneaker, bag,
+  ankle boot), so no lesson image was seen in pretraining. They ship inside this package
+  (`dlcourse/weights/fashion_lessons.npz`, 2 MB); the full set is Debian's `dataset-fashion-mnist`.
+"""
+
+from __future__ import annotations
+
+import gzip
+import os
+from pathlib import Path
+
+import numpy as np
+
+CLASSES = [
+    "T-shirt/top",
+    "Trouser",
+    "Pullover",
+    "Dress",
+    "Coat",
+    "Sandal",
+    "Shirt",
+    "Sneaker",
+    "Bag",
+    "Ankle boot",
+]
+LESSON_CLASSES = (5, 6, 7, 8, 9)
+# File-name stems in Pets' layout; footwear is capitalised, as Pets capitalises the cat breeds.
+FILE_STEMS = {5: "Sandal", 6: "shirt", 7: "Sneaker", 8: "bag", 9: "Ankle_boot"}
+DEBIAN_DIR = Path("/usr/share/datasets/fashion-mnist")
+LESSON_FILE = Path(__file__).resolve().parent / "weights" / "fashion_lessons.npz"
+INSTALL_HINT = "install Debian's package (apt-get install dataset-fashion-mnist) or set FASHION_MNIST_DIR"
+
+
+def source_dir() -> Path:
+    return Path(os.environ.get("FASHION_MNIST_DIR", DEBIAN_DIR))
+
+
+def read_idx(path: Path) -> np.ndarray:
+    """An IDX file (the MNIST format), gzipped: big-endian dimensions, then uint8 values."""
+    raw = gzip.open(path).read()
+    dims = np.frombuffer(raw[4 : 4 + 4 * raw[3]], dtype=">u4")
+    return np.frombuffer(raw[4 + 4 * raw[3] :], dtype=np.uint8).reshape(dims)
+
+
+def load_split(split: str) -> tuple[np.ndarray, np.ndarray]:
+    """(images, labels) of the 'train' (60,000) or 'test' (10,000) split from the full data set."""
+    prefix = {"train": "train", "test": "t10k"}[split]
+    folder = source_dir()
+    try:
+        return read_idx(folder / f"{prefix}-images-idx3-ubyte.gz"), read_idx(
+            folder / f"{prefix}-labels-idx1-ubyte.gz"
+        )
+    except FileNotFoundError as err:
+        raise FileNotFoundError(f"Fashion-MNIST not found in {folder}: {INSTALL_HINT}") from err
+
+
+def write_lesson_file(dest: Path = LESSON_FILE) -> Path:
+    """The lesson classes of the test split, compressed (the file this package ships)."""
+    images, labels = load_split("test")
+    keep = np.isin(labels, LESSON_CLASSES)
+    np.savez_compressed(dest, images=images[keep], labels=labels[keep], test_index=np.flatnonzero(keep))
+    return dest
+
+
+def lesson_images() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(images, labels, index in the test split) of the shipped lesson classes."""
+    if not LESSON_FILE.exists():
+        raise FileNotFoundError(
+            f"{LESSON_FILE} is missing: reinstall dlcourse, or rebuild it with "
+            "`python -m dlcourse.pretrain --lesson-file` after you " + INSTALL_HINT
+        )
+    with np.load(LESSON_FILE) as saved:
+        return saved["images"], saved["labels"], saved["test_index"]

@@ -1,0 +1,84 @@
+"""The lessons, declared once: number, slug, title, what each teaches, and its offline run budget.
+
+The notebook is `lessons/NN_slug.ipynb`, its quiz `quiz/NN_slug.yml` (quiz id "NN"). The site's course
+map, the quiz pairing, the benchmarks and the tests read this list. Adding a lesson means adding a
+notebook, a quiz file and one entry here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Lesson:
+    number: int
+    slug: str
+    title: str
+    summary: str
+    budget_s: int = 60  # offline run on 2 CPU cores: a goal the benchmark reports, not a test
+
+    @property
+    def name(self) -> str:
+        return f"{self.number:02d}_{self.slug}"
+
+    @property
+    def notebook(self) -> str:
+        return f"lessons/{self.name}.ipynb"
+
+    @property
+    def quiz(self) -> str:
+        return f"{self.number:02d}"
+
+    @property
+    def heading(self) -> str:
+        """The notebook's first line."""
+        return f"# Lesson {self.number} — {self.title}"
+
+
+LESSONS = [
+    Lesson(
+        1,
+        "convolutions",
+        "Convolutions: how a kernel sees an image",
+        "Compute a convolution by hand, filter a photo with eight classic kernels, stride and padding, "
+        "channels and kernel banks, ReLU.",
+    ),
+    Lesson(
+        2,
+        "cnn_training",
+        "Your first CNN: transfer learning",
+        "Labels from file names, a pretrained model and its new head, fine_tune, pretrained vs scratch "
+        "over five seeds, interpretation, predicting, saving and exporting.",
+    ),
+    Lesson(
+        3,
+        "lr_finder",
+        "The learning-rate finder",
+        "fastai's lr_find and the same range test by hand, the four suggestion rules, fine-tuning at the "
+        "suggestion and at 10x and 100x it.",
+    ),
+    Lesson(
+        4,
+        "one_cycle",
+        "One-cycle training",
+        "The one-cycle schedule computed and checked against fastai's recorder, one-cycle vs a constant "
+        "learning rate over five seeds.",
+    ),
+    Lesson(
+        5,
+        "unfreezing",
+        "Unfreezing and discriminative learning rates",
+        "Frozen and unfrozen parameters, lr_find after unfreezing, the same top rate with and without "
+        "discriminative rates, fine_tune step by step.",
+    ),
+]
+
+
+def by_name(name: str) -> Lesson:
+    """The lesson of a notebook file name (`02_cnn_training.ipynb`) or name (`02_cnn_training`)."""
+    stem = name.removesuffix(".ipynb").rsplit("/", 1)[-1]
+    for lesson in LESSONS:
+        if lesson.name == stem:
+            return lesson
+    raise KeyError(f"{name} is not in dlcourse.lessons.LESSONS: add an entry there for a new lesson")

@@ -1,0 +1,107 @@
+"""Rehearse full mode without the internet: stand-ins laid out exactly where its downloads would land.
+
+- Oxford-IIIT Pets: JPEGs of Pets' sizes and names (`Bengal_12.jpg`, `great_pyrenees_173.jpg`) in the
+  folder `untar_data(URLs.PETS)` returns, so fastai finds the data there and downloads nothing.
+- ImageNet weights: files with the right names and keys in torch's hub cache, so torchvision loads them
+  instead of downloading. Their values are random: a rehearsal proves the plumbing, not the accuracy.
+
+The test harness (and `dlcourse bench pipeline`) use this; the lessons do not know about it. `ShortRuns`
+is the harness's way of shortening epochs: it is added to fastai's default callbacks before a lesson
+runs, so the lesson's own cells stay exactly what a learner runs.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+from fastai.callback.core import Callback, CancelFitException
+from PIL import Image
+
+CATS = (
+    "Abyssinian Bengal Birman Bombay British_Shorthair Egyptian_Mau Maine_Coon Persian Ragdoll "
+    "Russian_Blue Siamese Sphynx"
+).split()
+DOGS = (
+    "american_bulldog american_pit_bull_terrier basset_hound beagle boxer chihuahua english_cocker_spaniel "
+    "english_setter german_shorthaired great_pyrenees havanese japanese_chin keeshond leonberger "
+    "miniature_pinscher newfoundland pomeranian pug saint_bernard samoyed scottish_terrier shiba_inu "
+    "staffordshire_bull_terrier wheaten_terrier yorkshire_terrier"
+).split()
+BREEDS = CATS + DOGS  # Pets' 37 breeds; cats are the capitalised names
+PETS_IMAGES = 7390
+FULL_MODE_ARCHS = ("resnet34", "resnet50")
+
+
+def write_pets_like(dest: Path, per_breed: int, width: int = 500, height: int = 375, seed: int = 0) -> Path:
+    """`per_breed` JPEGs of each breed, about `width`×`height` (±20 %), named as in Pets."""
+    rng = np.random.default_rng(seed)
+    dest = Path(dest)
+    dest.mkdir(parents=True, exist_ok=True)
+    for i in range(per_breed * len(BREEDS)):
+        w, h = (int(s * rng.uniform(0.8, 1.2)) for s in (width, height))
+        blotches = rng.integers(0, 256, size=(max(1, h // 16), max(1, w // 16), 3), dtype=np.uint8)
+        image = Image.fromarray(blotches).resize((w, h), Image.Resampling.BICUBIC)
+        image.save(dest / f"{BREEDS[i % len(BREEDS)]}_{i // len(BREEDS) + 1}.jpg", quality=90)
+    return dest
+
+
+def install_pets(per_breed: int, **kwargs) -> Path:
+    """Pets-like images where `untar_data(URLs.PETS)` looks first (under $FASTAI_HOME)."""
+    from fastai.data.external import URLs
+
+    from dlcourse.data import untar_data_path
+
+    images = untar_data_path(URLs.PETS) / "images"
+    if not (images.is_dir() and len(list(images.glob("*.jpg"))) == per_breed * len(BREEDS)):
+        write_pets_like(images, per_breed, **kwargs)
+    (images.parent / "annotations").mkdir(exist_ok=True)
+    return images
+
+
+def install_weights(archs: tuple[str, ...] = FULL_MODE_ARCHS, seed: int = 0) -> list[Path]:
+    """Random weights under the file names torchvision would download for fastai's default weights."""
+    import torchvision.models as models
+
+    checkpoints = Path(torch.hub.get_dir()) / "checkpoints"
+    checkpoints.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name in archs:
+        url = models.get_model_weights(name).DEFAULT.url  # what `vision_learner(..., pretrained=True)` loads
+        target = checkpoints / url.rsplit("/", 1)[-1]
+        if not target.exists():
+            torch.manual_seed(seed)
+            torch.save(models.get_model(name).state_dict(), target)
+        written.append(target)
+    return written
+
+
+class ShortRuns(Callback):
+    """Short epochs: each fit sees only the first `train_batches` batches of the training set per epoch
+    (the schedules and metrics stay consistent), and `lr_find` stops after `lr_find_batches` steps.
+    Only for rehearsals: the numbers mean nothing."""
+
+    order = -20  # before the schedulers read the number of batches
+
+    def __init__(self, train_batches: int = 2, lr_find_batches: int = 32):
+        self.train_batches, self.lr_find_batches = train_batches, lr_find_batches
+
+    def before_fit(self):
+        if hasattr(self.learn, "lr_finder"):
+            return  # lr_find runs its own count of batches, across epochs
+        train = self.dls.train
+        train.n = min(len(train.dataset), self.train_batches * train.bs)
+
+    def after_batch(self):
+        if self.training and hasattr(self.learn, "lr_finder") and self.train_iter >= self.lr_find_batches:
+            raise CancelFitException()
+
+
+def harness_code(batch_size: int = 4) -> str:
+    """Code the test harness runs in a lesson's kernel before the lesson: short epochs, small batches."""
+    return (
+        "import dataclasses, fastai.learner, dlcourse.data, dlcourse.rehearsal\n"
+        "fastai.learner.defaults.callbacks.append(dlcourse.rehearsal.ShortRuns)\n"
+        f"dlcourse.data.FULL = dataclasses.replace(dlcourse.data.FULL, batch_size={batch_size})\n"
+    )

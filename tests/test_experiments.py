@@ -1,0 +1,51 @@
+"""The lessons' comparisons: a live run reproduces the recorded seed 0, and the record of five seeds
+shows each effect the lessons claim (or the docs say plainly that it is not robust)."""
+
+import pytest
+
+from dlcourse import experiments
+from dlcourse.mode import detect_mode
+
+OFFLINE = detect_mode("offline")
+FUNCTIONS = list(dict.fromkeys(fn for fn, _, _ in experiments.EFFECTS.values()))
+# the effects the lessons claim as robust; the others are shown with the words "not robust" beside them
+CLAIMED = {"pretrained vs scratch", "LR finder vs 100x", "discriminative vs one rate"}
+
+
+@pytest.fixture(scope="module")
+def record():
+    return experiments.recorded()
+
+
+def test_record_holds_five_seeds_of_every_experiment(record):
+    assert set(record.seed) == {0, 1, 2, 3, 4}
+    assert set(record.experiment) == {fn.__name__ for fn in FUNCTIONS}
+    assert record.error_rate.between(0, 1).all()
+
+
+def test_the_claimed_effects_are_robust_and_the_others_are_called_not_robust(record):
+    from conftest import ROOT
+
+    summary = experiments.summary(record).set_index("effect")
+    for effect in CLAIMED:
+        wins, seeds = map(int, summary.at[effect, "wins"].split("/"))
+        assert wins >= 4 and seeds == 5, (effect, summary.loc[effect].to_dict())
+        assert summary.at[effect, "robust"], summary.loc[effect].to_dict()
+    notes = (ROOT / "docs" / "offline.md").read_text()
+    for effect in set(summary.index) - CLAIMED:
+        assert not summary.at[effect, "robust"], f"{effect} is robust now: claim it in the lesson"
+        assert f"**{effect}: not robust here.**" in notes, f"docs/offline.md must say so about {effect}"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("function", FUNCTIONS, ids=lambda f: f.__name__)
+def test_a_live_run_reproduces_seed_0_and_shows_the_effect(function, record):
+    live = experiments.finals(function(OFFLINE, seed=0))
+    seed_0 = record[(record.experiment == function.__name__) & (record.seed == 0)]
+    recorded = seed_0.set_index("arm").error_rate
+    assert list(live.index) == list(recorded.index)
+    for arm, error in live.items():
+        assert error == pytest.approx(recorded[arm], abs=0.0015), f"{arm}: within 3 of 2,000 images"
+    for effect, (fn, better, worse) in experiments.EFFECTS.items():
+        if fn is function and effect in CLAIMED:
+            assert live[better] < live[worse], (effect, live.to_dict())

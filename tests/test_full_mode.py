@@ -1,0 +1,83 @@
+"""Full mode rehearsed without the internet: every lesson runs its Colab path against stand-ins laid out
+where the downloads would land (`dlcourse.rehearsal`), with epochs shortened by the harness only."""
+
+import nbformat
+import pytest
+import torch
+
+from dlcourse import data, rehearsal
+from dlcourse.benchmarks.lessons import environment, prepare_full_mode
+from dlcourse.notebooks import execute_cached
+
+from conftest import LESSONS, ROOT
+
+pytestmark = pytest.mark.slow
+
+HOME = ROOT / ".cache" / "rehearsal"  # a fixed place, so that unchanged lessons are not run again
+PER_BREED = 5  # 185 real-sized JPEGs: enough for every breed to appear in training at the lessons' seeds
+
+
+@pytest.fixture(scope="module")
+def full_env():
+    return prepare_full_mode(HOME, PER_BREED)
+
+
+@pytest.fixture(scope="module")
+def full_mode_lessons(full_env):
+    cache = ROOT / ".cache" / "executed" / "full"
+    return {
+        nb.name: execute_cached(
+            nb, cache, extra_dirs=(ROOT / "quiz",), env=full_env, setup=rehearsal.harness_code()
+        )
+        for nb in LESSONS
+    }
+
+
+def test_pets_and_weights_are_found_where_the_downloads_land(full_env, monkeypatch):
+    def no_network(*args, **kwargs):
+        raise AssertionError("full mode tried the network although the data is in place")
+
+    monkeypatch.setattr(data, "has_internet", no_network)
+    with environment(full_env):
+        from fastai.data.external import URLs, untar_data
+
+        images = data.download_pets()
+        assert images == untar_data(URLs.PETS) / "images"
+        assert len(list(images.glob("*.jpg"))) == PER_BREED * 37
+        for weights in rehearsal.install_weights():
+            assert str(weights).startswith(full_env["TORCH_HOME"])
+        import torchvision.models as models
+
+        loaded = models.resnet34(weights="DEFAULT").state_dict()
+        saved = torch.load(rehearsal.install_weights(("resnet34",))[0], weights_only=True)
+        assert all(torch.equal(loaded[k], saved[k]) for k in saved), "torchvision loaded the stand-in"
+
+
+@pytest.mark.parametrize("notebook", LESSONS, ids=lambda p: p.name)
+def test_lesson_runs_top_to_bottom_in_full_mode(full_mode_lessons, full_env, notebook):
+    lesson = full_mode_lessons[notebook.name]
+    print(f"{notebook.name}: {lesson.metadata['seconds']} s in full mode (rehearsal)")
+    assert lesson.metadata["mode"] == "full"
+    nb = nbformat.read(lesson.executed, as_version=4)
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    assert [c.source for c in code] == [
+        c.source for c in nbformat.read(notebook, as_version=4).cells if c.cell_type == "code"
+    ], "the harness's setup is not part of the lesson"
+    assert all(c.execution_count for c in code), "every code cell ran"
+    assert not [o for c in code for o in c.outputs if o.output_type == "error"]
+    if "detect_mode" in "".join(c.source for c in code):
+        assert "full mode (" in stdout(lesson)
+
+
+def stdout(lesson) -> str:
+    nb = nbformat.read(lesson.executed, as_version=4)
+    return "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.outputs)
+
+
+def test_lesson_2_reads_pets_from_fastais_data_folder(full_mode_lessons, full_env):
+    images = f"{full_env['FASTAI_HOME']}/data/oxford-iiit-pet/images"
+    assert f"{PER_BREED * 37} images in {images}" in stdout(full_mode_lessons["02_cnn_training.ipynb"])
+
+
+def test_lesson_5_trains_the_bigger_model_in_full_mode(full_mode_lessons):
+    assert "ResNet-50 final error rate:" in stdout(full_mode_lessons["05_unfreezing.ipynb"])

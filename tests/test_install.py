@@ -1,0 +1,75 @@
+"""A learner's install: the repository pip-installed into a fresh virtualenv that holds only what Colab
+brings (torch, torchvision, ipykernel) runs every lesson offline, the quiz cell included."""
+
+import hashlib
+import json
+import shutil
+import subprocess
+import sys
+
+import nbformat
+import pytest
+
+from dlcourse.notebooks import execute
+
+from conftest import LESSONS, ROOT
+
+pytestmark = pytest.mark.slow
+
+# Rebuilt only when the dependency files change; the package itself is reinstalled on every run.
+KEY = hashlib.sha256((ROOT / "pyproject.toml").read_bytes() + (ROOT / "constraints.txt").read_bytes())
+VENV = ROOT / ".cache" / f"colab-venv-{KEY.hexdigest()[:12]}"
+PIP = [str(VENV / "bin" / "python"), "-m", "pip", "install", "-q", "--disable-pip-version-check"]
+
+
+def run(command: list[str]) -> None:
+    result = subprocess.run(command, capture_output=True, text=True, cwd=ROOT)
+    assert result.returncode == 0, result.stderr[-3000:]
+
+
+@pytest.fixture(scope="module")
+def colab_like_venv(tmp_path_factory):
+    ready = VENV / ".ready"
+    if not ready.exists():
+        shutil.rmtree(VENV, ignore_errors=True)
+        for old in VENV.parent.glob("colab-venv-*"):
+            shutil.rmtree(old, ignore_errors=True)
+        run([sys.executable, "-m", "venv", str(VENV)])
+        run([*PIP, "-c", "constraints.txt", "torch", "torchvision", "ipykernel"])  # what Colab has
+        run([*PIP, "."])  # the repository as a learner installs it, dependencies resolved by pip
+        ready.touch()
+    else:
+        run([*PIP, "--no-deps", "--force-reinstall", "."])
+    kernels = tmp_path_factory.mktemp("jupyter")
+    spec = kernels / "kernels" / "colab-like"
+    spec.mkdir(parents=True)
+    argv = [str(VENV / "bin" / "python"), "-m", "ipykernel_launcher", "-f", "{connection_file}"]
+    (spec / "kernel.json").write_text(
+        json.dumps({"argv": argv, "display_name": "colab-like", "language": "python"})
+    )
+    return kernels
+
+
+def test_the_installed_package_is_not_the_working_tree(colab_like_venv):
+    out = subprocess.run(
+        [str(VENV / "bin" / "python"), "-c", "import dlcourse, fastai; print(dlcourse.__file__)"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT / "lessons",
+    )
+    assert out.returncode == 0, out.stderr
+    assert str(VENV) in out.stdout and "src/dlcourse" not in out.stdout
+
+
+@pytest.mark.parametrize("notebook", LESSONS, ids=lambda p: p.name)
+def test_lesson_runs_offline_in_the_fresh_install(colab_like_venv, notebook, tmp_path, monkeypatch):
+    monkeypatch.setenv("JUPYTER_PATH", str(colab_like_venv))
+    out = tmp_path / notebook.name
+    meta = execute(notebook, out, kernel_name="colab-like")
+    print(f"{notebook.name}: {meta['seconds']} s in the fresh install")
+    nb = nbformat.read(out, as_version=4)
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    assert all(c.execution_count for c in code)
+    assert not [o for c in code for o in c.outputs if o.output_type == "error"]
+    quiz = [o for o in code[-1].outputs if "text/html" in o.get("data", {})]
+    assert quiz and "DLQuiz.mount" in quiz[0]["data"]["text/html"], "the quiz cell shows the quiz"
