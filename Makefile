@@ -63,6 +63,7 @@ lint: install
 bench: install
 	$(BIN)/dlcourse bench conv
 	$(BIN)/dlcourse bench site
+	$(BIN)/dlcourse bench lessons --repeat 3
 
 strip: install
 	$(BIN)/jupyter nbconvert --clear-output --inplace lessons/*.ipynb

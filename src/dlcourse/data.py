@@ -39,11 +39,14 @@ class DataConfig:
     flip: bool
     num_workers: int | None  # None: fastai's default
     valid_pct: float  # share of the images kept aside for validation
+    valid_batch_size: int | None = None  # None: the training batch size (validation needs no gradients)
 
 
 FULL = DataConfig(item_size=256, size=224, batch_size=64, flip=True, num_workers=None, valid_pct=0.2)
 # Offline, most images validate: 2,000 of them, so one image moves the error rate by 0.05 points.
-OFFLINE = DataConfig(item_size=28, size=28, batch_size=16, flip=True, num_workers=0, valid_pct=0.8)
+OFFLINE = DataConfig(
+    item_size=28, size=28, batch_size=16, flip=True, num_workers=0, valid_pct=0.8, valid_batch_size=256
+)
 
 
 def is_cat(name: str) -> bool:
@@ -148,6 +151,7 @@ def pets_dataloaders(
         item_tfms=Resize(cfg.item_size),
         batch_tfms=aug_transforms(size=cfg.size, min_scale=0.75, do_flip=cfg.flip),
         bs=batch_size or cfg.batch_size,
+        val_bs=cfg.valid_batch_size or batch_size or cfg.batch_size,
         **({"num_workers": cfg.num_workers} if cfg.num_workers is not None else {}),
     )
     if label == "breed":

@@ -88,6 +88,13 @@ def history(learn: Learner) -> pd.DataFrame:
     return pd.DataFrame(learn.epoch_log.rows)
 
 
+def as_percentages(metrics: pd.DataFrame):
+    """The table for reading: error rate and accuracy as percentages, losses to four decimals."""
+    rates = {c: "{:.1%}" for c in ("error_rate", "accuracy") if c in metrics}
+    losses = {c: "{:.4f}" for c in ("train_loss", "valid_loss") if c in metrics}
+    return metrics.style.format({**rates, **losses}).hide(axis="index")
+
+
 def _logged(learn: Learner, train: Callable[[], None]) -> pd.DataFrame:
     start = len(learn.epoch_log.rows)
     train()
