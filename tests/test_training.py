@@ -105,7 +105,7 @@ def test_missing_empty_and_corrupt_data_get_clear_errors(tmp_path):
 
 
 def test_download_without_internet_fails_fast_and_names_offline_mode(monkeypatch, tmp_path):
-    monkeypatch.setenv("FASTAI_HOME", str(tmp_path))  # no local copy of Pets
+    monkeypatch.setattr(data, "untar_data_path", lambda url: tmp_path / "absent")  # no local copy of Pets
     monkeypatch.setattr(data, "has_internet", lambda timeout_s=3.0: False)
     start = time.perf_counter()
     with pytest.raises(data.DataError, match="DLCOURSE_MODE=offline"):

@@ -38,13 +38,18 @@ def rehearsal_env(home: Path) -> dict[str, str]:
 
 @contextmanager
 def environment(env: dict[str, str]):
+    """Run the block with `env` set; fastai's config (read once per process from FASTAI_HOME) follows."""
+    from fastai.data.external import fastai_cfg
+
     saved = {k: os.environ.get(k) for k in env}
     os.environ.update(env)
+    fastai_cfg.cache_clear()
     try:
         yield
     finally:
         for k, v in saved.items():
             os.environ.pop(k) if v is None else os.environ.__setitem__(k, v)
+        fastai_cfg.cache_clear()
 
 
 def prepare_full_mode(home: Path, per_breed: int) -> dict[str, str]:
