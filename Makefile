@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt | sha256
 
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: install system-deps serve site test test-fast lint bench strip pin clean
+.PHONY: install system-deps katex serve site test test-fast lint bench strip pin clean
 
 install: $(STAMP)
 
@@ -34,10 +34,21 @@ system-deps:
 	  $(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 	fi
 
-serve: install
+# The site typesets formulas with KaTeX, fetched from the npm registry (never a CDN, not committed).
+KATEX_VERSION := 0.19.1
+KATEX := .cache/vendor/node_modules/katex/dist/katex.min.js
+
+katex: $(KATEX)
+
+$(KATEX):
+	@command -v npm >/dev/null || { $(SUDO) apt-get update -qq && \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm >/dev/null; }
+	npm install --silent --no-save --no-audit --no-fund --prefix .cache/vendor katex@$(KATEX_VERSION)
+
+serve: install $(KATEX)
 	DLCOURSE_SITE_URL=http://127.0.0.1:8000/ $(BIN)/mkdocs serve -a 127.0.0.1:8000
 
-site: install
+site: install $(KATEX)
 	$(BIN)/mkdocs build --strict
 
 AXE_VERSION := 4.11.1
@@ -47,12 +58,12 @@ AXE := tests/js/node_modules/axe-core/axe.min.js
 $(AXE):
 	npm install --silent --no-save --no-audit --no-fund --prefix tests/js axe-core@$(AXE_VERSION)
 
-test: install system-deps $(AXE)
+test: install system-deps $(AXE) $(KATEX)
 	$(BIN)/ruff check src tests
 	$(BIN)/python -m pytest
 
 # The inner loop: everything but the minutes-long runs and the browser.
-test-fast: install
+test-fast: install $(KATEX)
 	$(BIN)/ruff check src tests
 	$(BIN)/python -m pytest -m "not slow and not browser"
 
@@ -60,7 +71,7 @@ lint: install
 	$(BIN)/ruff check src tests
 	$(BIN)/ruff format --check src tests
 
-bench: install
+bench: install $(KATEX)
 	$(BIN)/dlcourse bench conv
 	$(BIN)/dlcourse bench site
 	$(BIN)/dlcourse bench lessons --repeat 3

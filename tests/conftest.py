@@ -97,3 +97,26 @@ def page(browser, server):
     )
     yield tab
     context.close()
+
+
+def damage(folder, fault):
+    """Damage one image of `folder` as a learner's disk or download might; return the file's new name."""
+    victim = sorted(folder.iterdir())[3]
+    if fault == "corrupt":
+        victim.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4)
+    elif fault == "truncated":
+        victim.write_bytes(victim.read_bytes()[: victim.stat().st_size // 2])
+    elif fault == "not an image":
+        victim.write_text("notes about sandals")
+    elif fault == "misnamed":
+        victim = victim.rename(victim.with_name("Sandal" + victim.suffix))
+    return victim.name
+
+
+# What each damage does to the data, in the words of `dlcourse.data`'s errors ({} is the file's name)
+FAULTS = {
+    "corrupt": r"1 image file\(s\) in .* cannot be read: {}\. Delete or replace them, then run again\.",
+    "truncated": r"1 image file\(s\) in .* cannot be read: {}\. Delete or replace them",
+    "not an image": r"1 image file\(s\) in .* cannot be read: {}\. Delete or replace them",
+    "misnamed": r"1 file name\(s\) in .* are not CLASS_NUMBER.jpg \(or .png\): {}\. Rename or remove them",
+}

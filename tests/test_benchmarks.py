@@ -16,3 +16,16 @@ def test_site_benchmark_measures_javascript_per_page(site):
     assert pages["quiz/01_convolutions/"]["quiz.js"] == (site / "assets/quiz.js").stat().st_size
     assert pages["playground/"]["playground.js"] <= 40 * 1024
     assert pages["lessons/01_convolutions/"]["inline"] > 0  # the notebook's quiz renderer, inlined
+
+
+def test_site_benchmark_weighs_a_lesson_page_with_its_figures(site):
+    from bs4 import BeautifulSoup
+
+    from dlcourse.benchmarks.site import page_weight
+
+    html = site / "lessons/01_convolutions/index.html"
+    figures = {img["src"] for img in BeautifulSoup(html.read_text(), "html.parser").select("img")}
+    weight = page_weight(html)
+    assert weight["html"] == html.stat().st_size
+    assert weight["images"] == sum((html.parent / src).stat().st_size for src in figures) > 0
+    assert weight["scripts and styles"] >= (site / "assets/quiz.js").stat().st_size

@@ -5,7 +5,7 @@ import json
 import pytest
 import yaml
 
-from dlcourse.quiz import grade
+from dlcourse.quiz import grade, load_quiz
 from dlcourse.quiz.schema import Question
 
 from conftest import ROOT
@@ -14,6 +14,7 @@ pytestmark = pytest.mark.browser
 
 CASES = yaml.safe_load((ROOT / "tests/grading_cases.yml").read_text(encoding="utf-8"))
 KEY = "dlcourse.quiz.v1"
+N01 = len(load_quiz("01").questions)  # questions in lesson 1's quiz
 
 
 def open_page(page, server, path):
@@ -86,7 +87,7 @@ def test_take_a_quiz_reload_and_review(page, server):
 
     open_page(page, server, "")
     row = page.locator('.dlq-progress-list li[data-lesson="01"]')
-    assert "2 / 31 correct" in row.inner_text()
+    assert f"2 / {N01} correct" in row.inner_text()
 
     open_page(page, server, "review/")
     due = page.locator("fieldset.dlq-question")
@@ -129,7 +130,7 @@ def test_damaged_entries_are_dropped_the_rest_kept(page, server):
     open_page(page, server, "")
     page.evaluate("([k, v]) => localStorage.setItem(k, v)", [KEY, json.dumps(state)])
     open_page(page, server, "")
-    assert "1 / 31 correct" in page.locator('.dlq-progress-list li[data-lesson="01"]').inner_text()
+    assert f"1 / {N01} correct" in page.locator('.dlq-progress-list li[data-lesson="01"]').inner_text()
     kept = json.loads(page.evaluate(f"localStorage.getItem('{KEY}')"))
     assert kept["cards"] == {"conv-one-step": good}
     assert not page.problems
@@ -144,3 +145,92 @@ def test_quiz_stays_interactive_on_the_rendered_lesson_page(page, server):
     link = page.locator("a", has_text="quiz page").first
     assert link.get_attribute("href") == "../../quiz/01_convolutions/"
     assert not page.problems
+
+
+# --- untrusted bank text and a browser that cannot store progress (no site needed) ----------------------
+
+HOSTILE = '<img src=x onerror="window.pwned = (window.pwned || 0) + 1">'
+
+
+def hostile_bank(tmp_path):
+    quiz_dir = tmp_path / "quiz"
+    quiz_dir.mkdir()
+    choice = {"text": f"A {HOSTILE}", "feedback": f"Because {HOSTILE}"}
+    bank = {
+        "lesson": "01",
+        "title": f"Sneaky {HOSTILE}",
+        "page": "p.md",
+        "questions": [
+            {
+                "id": "q-hostile",
+                "type": "single",
+                "prompt": f"Pick one {HOSTILE} <script>window.pwned = 99</script> `<b>code</b>`",
+                "explanation": f"So {HOSTILE}",
+                "section": "s",
+                "difficulty": "easy",
+                "tags": ["t"],
+                "choices": [{"id": "a", "correct": True, **choice}, {"id": "b", **choice}],
+            }
+        ],
+    }
+    (quiz_dir / "01_hostile.yml").write_text(yaml.safe_dump(bank), encoding="utf-8")
+    return quiz_dir
+
+
+def widget_tab(browser, html, init_script=""):
+    context = browser.new_context()
+    tab = context.new_page()
+    if init_script:
+        tab.add_init_script(init_script)
+    tab.route("http://quiz.test/", lambda route: route.fulfill(body=html, content_type="text/html"))
+    tab.goto("http://quiz.test/")
+    return tab
+
+
+def test_html_in_the_bank_is_shown_as_text_never_run(browser, tmp_path, monkeypatch):
+    import markdown
+
+    from dlcourse.quiz import load_quiz
+    from dlcourse.quiz.client import client_quiz, static_text
+    from dlcourse.quiz.notebook import QuizWidget
+    from dlcourse.site.hooks import _quiz_page
+
+    monkeypatch.setenv("DLCOURSE_QUIZ_DIR", str(hostile_bank(tmp_path)))
+    quiz = load_quiz("01")
+    on_quiz_page = (
+        f"<h1>{markdown.markdown(_quiz_page(quiz, 'q').splitlines()[0])}</h1><div id=q></div>"
+        f"<script>{static_text('quiz.js')}</script>"
+        f"<script>DLQuiz.mount(document.getElementById('q'), {json.dumps(client_quiz(quiz))})</script>"
+    )
+    in_a_notebook_or_lesson_page = f"<body>{QuizWidget('01')._repr_html_()}</body>"
+    for html in (on_quiz_page, in_a_notebook_or_lesson_page):
+        tab = widget_tab(browser, html)
+        box = question(tab, "q-hostile")
+        box.locator('input[value="a"]').check()
+        box.locator("button.dlq-check").click()
+        tab.locator(".dlq-result").first.wait_for()
+        assert tab.evaluate("window.pwned") is None
+        assert tab.locator(".dlq img, .dlq script, h1 img").count() == 0
+        assert "<img src=x" in box.inner_text() and "<b>code</b>" in box.inner_text()
+        tab.context.close()
+
+
+def test_a_browser_that_cannot_save_progress_says_so_once(browser, tmp_path):
+    from dlcourse.quiz.notebook import QuizWidget
+
+    full = (
+        "Storage.prototype.setItem = function () { throw new DOMException('full', 'QuotaExceededError'); };"
+    )
+    tab = widget_tab(browser, f"<body>{QuizWidget('01')._repr_html_()}</body>", init_script=full)
+    warning = tab.locator(".dlq-storage-warning")
+    assert warning.count() == 0, "nothing to say before anything is saved"
+    for qid in [q.get_attribute("data-qid") for q in tab.locator("fieldset[data-qid]").all()[:2]]:
+        box = question(tab, qid)
+        if box.locator("input.dlq-input").count():
+            box.locator("input.dlq-input").fill("1")
+        else:
+            box.locator("input").first.check()
+        box.locator("button.dlq-check").click()
+    assert warning.count() == 1 and "cannot be saved in this browser" in warning.inner_text()
+    assert tab.evaluate("Object.keys(DLQuiz.loadState().cards).length") == 2, "kept for this visit"
+    tab.context.close()

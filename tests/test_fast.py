@@ -1,6 +1,8 @@
 """The fast data path: the cached items are fastai's own, batches equal fastai's, the cache is never stale."""
 
 import os
+import subprocess
+import sys
 import time
 
 import numpy as np
@@ -12,6 +14,8 @@ from PIL import Image
 
 from dlcourse import data, fast
 from dlcourse.rehearsal import write_pets_like
+
+from conftest import FAULTS, damage
 
 
 @pytest.fixture(scope="module")
@@ -127,6 +131,21 @@ def test_cache_is_reused_rebuilt_when_files_change_and_repaired_when_corrupt(pho
         write_pets_like(photos, per_breed=5, width=120, height=90)
 
 
+@pytest.mark.parametrize("fault", [f for f in FAULTS if f != "misnamed"])  # a bad name fails in fastai first
+def test_images_damaged_after_loading_get_the_same_errors(photos, tmp_path, fault):
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    for f in sorted(photos.glob("*.jpg")):
+        (folder / f.name).write_bytes(f.read_bytes())
+    files = sorted(folder.glob("*.jpg"))
+    dls = ImageDataLoaders.from_name_re(
+        folder, files, data.BREED_PATTERN, item_tfms=Resize(40), num_workers=0
+    )
+    name = damage(folder, fault)
+    with pytest.raises(data.DataError, match=FAULTS[fault].format(name)):
+        fast.cached_dataloaders(dls, tmp_path / "cache")
+
+
 def test_predict_and_export_take_fastais_path(photos, tmp_path):
     from fastai.learner import load_learner
     from fastai.vision.learner import vision_learner
@@ -142,3 +161,36 @@ def test_predict_and_export_take_fastais_path(photos, tmp_path):
     assert (tmp_path / "export.pkl").stat().st_size < 2 * 50e6, "no cached images in the export"
     again = load_learner(tmp_path / "export.pkl")
     assert again.predict(sorted(photos.glob("*.jpg"))[0])[0] == label
+
+
+# Two processes write and read the same cache file at once, again and again.
+CACHE_AT_ONCE = """
+import sys
+from pathlib import Path
+import torch
+from dlcourse import fast
+
+cache, me, other = map(Path, sys.argv[1:4])
+images = torch.full((64, 3, 256, 256), 7, dtype=torch.uint8)  # 12 MB
+me.touch()
+while not other.exists():  # start together
+    pass
+for _ in range(30):
+    fast._save(cache / "images-same.npy", images)
+    assert torch.equal(fast._load(cache / "images-same.npy"), images)
+"""
+
+
+def test_two_processes_writing_the_same_cache_at_once(tmp_path):
+    flags = tmp_path / "a.ready", tmp_path / "b.ready"
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", CACHE_AT_ONCE, str(tmp_path / "cache"), str(me), str(other)],
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for me, other in (flags, flags[::-1])
+    ]
+    errors = [p.communicate(timeout=300)[1] for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], errors
+    assert [f.name for f in (tmp_path / "cache").iterdir()] == ["images-same.npy"], "no temporary files left"

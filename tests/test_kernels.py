@@ -103,6 +103,11 @@ def test_output_size_formula():
     assert K.output_size(224, 7, padding=3, stride=2) == 112
     with pytest.raises(K.ConvShapeError, match="larger than the padded input"):
         K.output_size(2, 5, padding=1)
+    for n, k, name in ((5, 0, "kernel size"), (0, 1, "input size"), (5, 2.5, "kernel size")):
+        with pytest.raises(K.ConvShapeError, match=f"{name} must be a whole number >= 1"):
+            K.output_size(n, k)
+    with pytest.raises(RuntimeError):  # torch refuses a kernel of size 0 too
+        torch.nn.functional.conv2d(torch.ones(1, 1, 5, 5), torch.ones(1, 1, 0, 1))
 
 
 def test_worked_sum_shows_every_term_and_the_total():
@@ -129,7 +134,10 @@ def test_relu_removes_negatives_only():
         (np.zeros((8, 8)), np.zeros((3, 3)), {"padding": -1}, r"padding must be a whole number >= 0"),
         (np.zeros((8, 8)), np.zeros((3, 3)), {"stride": 1.5}, r"stride must be a whole number"),
         (np.array([["a"]]), np.zeros((1, 1)), {}, r"image must hold real numbers"),
-        (np.zeros((0, 4)), np.zeros((1, 1)), {}, r"empty image"),
+        (np.zeros((0, 4)), np.zeros((1, 1)), {}, r"image of shape \(1, 0, 4\) has an axis of size 0"),
+        (np.zeros((4, 4)), np.zeros((3, 0)), {}, r"kernels of shape \(1, 1, 3, 0\) has an axis of size 0"),
+        (np.zeros((4, 4)), [[1, 2], [3]], {}, r"kernels has rows of different lengths"),
+        ([[1, 2, 3], [4]], np.ones((1, 1)), {}, r"image has rows of different lengths"),
     ],
 )
 def test_bad_input_gets_a_clear_error(conv, image, kernels, kwargs, message):

@@ -1,7 +1,10 @@
 """Quiz engine: schema and lint, the grader (Python == JS under node), scheduling, terminal, notebook."""
 
 import json
+import math
+import os
 import random
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -41,6 +44,7 @@ def run_node(payload):
         capture_output=True,
         text=True,
         check=True,
+        timeout=120,  # a hang guard, not a speed test
     )
     return json.loads(out.stdout)
 
@@ -49,7 +53,7 @@ def run_node(payload):
 
 
 def test_bank_lints_clean():
-    assert lint(ROOT) == []
+    assert lint(ROOT / "quiz") == []
 
 
 def test_bank_content_requirements():
@@ -184,27 +188,27 @@ def test_malformed_quiz_names_file_question_and_fix(tmp_path, change, message):
     doc["questions"][0].update(change)
     doc["questions"][0] = {k: v for k, v in doc["questions"][0].items() if v is not None}
     (root / "quiz/01_convolutions.yml").write_text(yaml.safe_dump(doc, allow_unicode=True))
-    problems = "\n".join(lint(root))
+    problems = "\n".join(lint(root / "quiz"))
     assert "01_convolutions.yml: " in problems
     assert __import__("re").search(message, problems), problems
 
 
 def test_duplicate_ids_within_and_across_files(tmp_path):
     root = write_quiz(tmp_path, [single(), single()])
-    assert any("question 'q-one': id used twice" in p for p in lint(root))
+    assert any("question 'q-one': id used twice" in p for p in lint(root / "quiz"))
     root = write_quiz(tmp_path, [single()])
     write_quiz(
         tmp_path, [single(section="the-head-of-a-model")], name="00_foundations.yml", page="foundations.md"
     )
     (root / "docs").mkdir()
     shutil.copy(ROOT / "docs/foundations.md", root / "docs")
-    assert any("question 'q-one': id already used in 00_foundations.yml" in p for p in lint(root))
+    assert any("question 'q-one': id already used in 00_foundations.yml" in p for p in lint(root / "quiz"))
 
 
 def test_broken_yaml_and_nondeterministic_functions_are_reported(tmp_path, monkeypatch):
     root = write_quiz(tmp_path, [single()])
     (root / "quiz/01_convolutions.yml").write_text("lesson: '01'\nquestions: [unclosed\n")
-    assert any(p.startswith("01_convolutions.yml: not valid YAML") for p in lint(root))
+    assert any(p.startswith("01_convolutions.yml: not valid YAML") for p in lint(root / "quiz"))
 
     import dlcourse.quiz.variants as variants
 
@@ -213,7 +217,8 @@ def test_broken_yaml_and_nondeterministic_functions_are_reported(tmp_path, monke
     del q["choices"]
     write_quiz(tmp_path, [q])
     assert any(
-        "question 'q-one': dlcourse.quiz.variants.flaky gives different answers" in p for p in lint(root)
+        "question 'q-one': dlcourse.quiz.variants.flaky gives different answers" in p
+        for p in lint(root / "quiz")
     )
 
 
@@ -302,6 +307,64 @@ def test_review_state_repairs_a_corrupt_file_without_losing_it(tmp_path):
     state.save()
     assert set(json.loads(path.read_text())["cards"]) == {"ok", "new"}
     assert ReviewState(path).due(now_ms=10) == ["new", "ok"]
+
+
+CARDS = [
+    {"box": 2, "due": 5, "lesson": "01", "last": "correct"},
+    {"box": 2.0, "due": 5.5, "lesson": "01", "last": "incorrect"},
+    {"box": True, "due": 5, "lesson": "01", "last": "correct"},
+    {"box": 6, "due": 5, "lesson": "01", "last": "correct"},
+    {"box": 2, "due": float("nan"), "lesson": "01", "last": "correct"},
+    {"box": 2, "due": float("inf"), "lesson": "01", "last": "correct"},
+    {"box": 2, "due": False, "lesson": "01", "last": "correct"},
+    {"box": 2, "due": "5", "lesson": "01", "last": "correct"},
+    {"box": 2, "due": 5, "lesson": 1, "last": "correct"},
+    {"box": 2, "due": 5, "lesson": "01", "last": "maybe"},
+    [2, 5, "01", "correct"],
+    None,
+]
+
+
+def test_one_rule_for_stored_cards_in_python_and_js():
+    from dlcourse.quiz.review import valid_card
+
+    python = [valid_card(c) for c in CARDS]
+    assert python == [True, True] + [False] * (len(CARDS) - 2)
+    as_json = [None if isinstance(c, dict) and not all(map(_json_safe, c.values())) else c for c in CARDS]
+    js = run_node({"valid": as_json})["valid"]  # JSON has no NaN or infinity: those cards arrive as null
+    assert js == [valid_card(c) for c in as_json]
+
+
+def _json_safe(value):
+    return not isinstance(value, float) or math.isfinite(value)
+
+
+def test_question_ids_that_are_object_keys_in_js_keep_their_progress(tmp_path):
+    from dlcourse.quiz.review import ReviewState
+
+    state = ReviewState(tmp_path / "state.json")
+    for qid in ("constructor", "__proto__", "toString"):
+        state.record("01", qid, "correct", now_ms=0)
+    state.save()
+    assert set(ReviewState(tmp_path / "state.json").cards) == {"constructor", "__proto__", "toString"}
+    script = """
+    globalThis.localStorage = (() => { const m = new Map(); return {
+      getItem: (k) => (m.has(k) ? m.get(k) : null), setItem: (k, v) => m.set(k, String(v)) }; })();
+    require(process.argv[1]);
+    const Q = globalThis.DLQuiz;
+    const ids = ["constructor", "__proto__", "toString"];
+    for (const id of ids) { Q.record("01", id, "correct", 0); Q.record("01", id, "correct", 0); }
+    const cards = Q.loadState().cards;
+    console.log(JSON.stringify(ids.map((id) => cards[id] && cards[id].box)));
+    """
+    out = subprocess.run(
+        ["node", "-e", script, str(ROOT / "src/dlcourse/quiz/static/quiz.js")],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    assert json.loads(out.stdout) == [3, 3, 3], "answered right twice: box 3, like any other id"
 
 
 # --- terminal --------------------------------------------------------------------------------------------
@@ -428,7 +491,10 @@ def test_lint_command(tmp_path):
     assert ok.returncode == 0 and ok.stdout.startswith("ok:")
     root = write_quiz(tmp_path, [single(section="nowhere")])
     bad = subprocess.run(
-        [str(ROOT / ".venv/bin/dlcourse"), "quiz", "lint"], cwd=root, capture_output=True, text=True
+        [str(ROOT / ".venv/bin/dlcourse"), "quiz", "lint"],
+        env={**os.environ, "DLCOURSE_QUIZ_DIR": str(root / "quiz")},
+        capture_output=True,
+        text=True,
     )
     assert bad.returncode == 1 and "question 'q-one': section 'nowhere'" in bad.stderr
 
@@ -471,3 +537,123 @@ def test_quiz_files_are_our_own_words():
         "name five areas where deep learning is now the best",
     ]:
         assert phrase not in text
+
+
+def test_long_answers_are_refused_quickly_by_both_graders():
+    """Over the length cap an answer is not graded; under it, a long blank run is stripped in one pass."""
+    from dlcourse.quiz.grading import MAX_ANSWER
+
+    cases = [
+        (" " * (MAX_ANSWER - 1) + "4", "correct"),
+        (" " * 160_000 + "x", "invalid"),
+        ("4" * (MAX_ANSWER + 1), "invalid"),
+    ]
+    for name in ("four", "stride"):
+        q = QUESTIONS[name]
+        results = run_node({"grade": [[q.model_dump(exclude_none=True), r] for r, _ in cases]})["grade"]
+        for (response, _), got in zip(cases, results, strict=True):
+            assert verdict_of(got) == verdict_of(grade(q, response).to_dict())
+    assert grade(QUESTIONS["four"], cases[0][0]).status == "correct"
+    assert grade(QUESTIONS["stride"], cases[1][0]).reason == "too-long"
+
+
+PORTABLE = [
+    "(zero ?)?padding",
+    r"\d+ ?px",
+    r"[a\-z]+ layers?",
+    r"\.jpe?g",
+    "(?:max|average) pool(ing)?",
+    "a{2,3}b",
+]
+PYTHON_ONLY = ["(?i)stride", r"a\-b", "(?P<n>pool)", "a++", r"pool\Z", "[]a]"]
+SAMPLES = [
+    "padding",
+    "zero padding",
+    "12 px",
+    "12px",
+    "a-z layer",
+    "k-z layers",
+    ".jpg",
+    ".jpeg",
+    "max pool",
+    "average pooling",
+    "aab",
+    "aaab",
+    "stride",
+    "a-b",
+    "pool",
+    "]",
+    "a",
+    "zero  padding",
+    "٣ px",
+]
+
+
+def test_text_patterns_must_read_the_same_in_the_browser():
+    from dlcourse.quiz.schema import browser_incompatibility
+
+    bank = [q.pattern for quiz in load_bank() for q in quiz.questions if q.pattern]
+    assert all(browser_incompatibility(p) == "" for p in PORTABLE + bank)
+    assert all(browser_incompatibility(p) for p in PYTHON_ONLY)
+    script = """
+    const [patterns, samples] = JSON.parse(require("node:fs").readFileSync(0, "utf8"));
+    console.log(JSON.stringify(patterns.map((p) => { try { const r = new RegExp("^(?:" + p + ")$", "u");
+      return samples.map((s) => r.test(s)); } catch (e) { return null; } })));
+    """
+    patterns = PORTABLE + bank + PYTHON_ONLY
+    out = subprocess.run(
+        ["node", "-e", script],
+        input=json.dumps([patterns, SAMPLES]),
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    browser = dict(zip(patterns, json.loads(out.stdout), strict=True))
+    for p in PORTABLE + bank:
+        assert browser[p] == [bool(re.fullmatch(p, s, re.ASCII)) for s in SAMPLES], p
+    assert all(
+        browser[p] is None or browser[p] != [bool(re.fullmatch(p, s, re.ASCII)) for s in SAMPLES]
+        for p in PYTHON_ONLY
+    ), "each Python-only pattern fails or matches differently in the browser"
+
+
+def test_lint_reads_the_bank_dlcourse_quiz_reads_and_refuses_no_bank(tmp_path, monkeypatch, capsys):
+    from dlcourse.cli import main
+
+    monkeypatch.setenv("DLCOURSE_QUIZ_DIR", str(tmp_path / "absent"))
+    assert main(["quiz", "lint"]) == 1
+    assert "absent does not exist: point DLCOURSE_QUIZ_DIR" in capsys.readouterr().err
+    (tmp_path / "empty").mkdir()
+    monkeypatch.setenv("DLCOURSE_QUIZ_DIR", str(tmp_path / "empty"))
+    assert main(["quiz", "lint"]) == 1
+    assert "has no quiz files" in capsys.readouterr().err
+    monkeypatch.setenv("DLCOURSE_QUIZ_DIR", str(ROOT / "quiz"))
+    assert main(["quiz", "lint"]) == 0
+
+
+def test_lint_names_a_raising_function_and_an_inexact_numeric_answer(tmp_path, monkeypatch):
+    import dlcourse.quiz.variants as variants
+
+    monkeypatch.setattr(variants, "broken", lambda rng: 1 / 0, raising=False)
+    quiz_dir = tmp_path / "quiz"
+    quiz_dir.mkdir()
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "p.md").write_text("# S\n")
+    common = "section: s, difficulty: easy, tags: [t], explanation: e"
+    head = "title: X\npage: p.md\nquestions:\n"
+    (quiz_dir / "01_x.yml").write_text(
+        f'lesson: "01"\n{head}  - {{id: q-raises, type: numeric, prompt: p, '
+        f"compute: {{function: dlcourse.quiz.variants.broken}}, {common}}}\n"
+    )
+    (quiz_dir / "02_y.yml").write_text(
+        f'lesson: "02"\n{head}  - {{id: q-inexact, type: numeric, prompt: p, answer: 0.25, {common}}}\n'
+        f"  - {{id: q-count, type: numeric, prompt: p, answer: 12, {common}}}\n"
+    )
+    problems = "\n".join(lint(quiz_dir))
+    assert "01_x.yml: question 'q-raises': dlcourse.quiz.variants.broken raised ZeroDivisionError" in problems
+    assert (
+        "02_y.yml: question 'q-inexact': answer 0.25 is not a whole number, so it needs a tolerance"
+        in problems
+    )
+    assert "q-count" not in problems, "a whole-number answer may be exact"

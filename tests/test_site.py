@@ -1,9 +1,8 @@
 """The site builds strictly from the executed lessons, offline, with working lesson links."""
 
-import base64
-import io
 from urllib.parse import urlparse
 
+import nbformat
 import pytest
 from bs4 import BeautifulSoup
 from PIL import Image
@@ -20,9 +19,20 @@ def html_page(site, path):
 @pytest.mark.parametrize("notebook", LESSONS, ids=lambda p: p.name)
 def test_lesson_page_has_its_figures_and_links(site, notebook):
     soup = html_page(site, f"lessons/{notebook.stem}")
-    figures = soup.select('img[src^="data:image/png;base64,"]')
-    executed = (ROOT / ".cache/executed/lessons" / notebook.name).read_text()
-    assert len(figures) == executed.count('"image/png"') > 0
+    executed = nbformat.read(ROOT / ".cache/executed/lessons" / notebook.name, as_version=4)
+    pngs = [
+        out
+        for cell in executed.cells
+        for out in cell.get("outputs", ())
+        if "image/png" in out.get("data", {})
+    ]
+    figures = soup.select("img.dlcourse-figure")
+    assert len(figures) == len(pngs) > 0
+    assert not soup.select('img[src^="data:"]'), "figures are files, not inline"
+    for img in figures:
+        assert Image.open(site / "lessons" / notebook.stem / img["src"]).format == "WEBP"
+    styles = soup.select_one('link[href*="assets/notebook-"]')  # shared by the lessons, not inline
+    assert (site / "lessons" / notebook.stem / styles["href"]).stat().st_size > 100_000
     colab = soup.find("a", string="Open in Colab")
     assert colab["href"] == colab_url("https://github.com/dlcourse/dlcourse", notebook.name)
     download = soup.find("a", string="Download notebook")
@@ -39,7 +49,7 @@ def test_lesson_1_page_shows_the_kernel_gallery(site):
     for el in section.find_all_next(["h2", "img"]):
         if el.name == "h2":
             break
-        figures.append(Image.open(io.BytesIO(base64.b64decode(el["src"].split(",", 1)[1]))))
+        figures.append(Image.open(site / "lessons/01_convolutions" / el["src"]))
     assert len(figures) == 2
     gallery = figures[1]
     assert gallery.width > 800 and gallery.height > 400
@@ -92,3 +102,19 @@ def test_course_map_gpu_column_comes_from_a_gpu_runs_record(tmp_path):
     assert gpu_seconds(record) == {
         "02_cnn_training.ipynb": "41 s on NVIDIA H100 80GB HBM3 (not a T4), 2026-11-23"
     }
+
+
+def test_notebook_styles_move_to_one_shared_sheet_without_blueprint():
+    from dlcourse.site.styles import share
+
+    page = (
+        '<h1>L</h1><style type="text/css">.a{x:1} .w .bp3-b, .w .bp3-c{y:2}</style><script>s()</script>'
+        '<style>@media print{.bp3-d{z:3}.e{q:1}}</style><div class="jupyter-wrapper"><style>.out{}</style>'
+    )
+    content, name, css = share(page, "../../")
+    assert content == (
+        f'<h1>L</h1><link rel="stylesheet" href="../../assets/{name}"><script>s()</script>'
+        '<div class="jupyter-wrapper"><style>.out{}</style>'
+    )
+    assert css == ".a{x:1}\n@media print{.e{q:1}}"
+    assert share("<p>no notebook</p>", "") == ("<p>no notebook</p>", "", "")

@@ -21,6 +21,8 @@ import dlcourse.fastai_setup  # noqa: F401
 from dlcourse import data, lr_finder, schedules, train
 from dlcourse.mode import detect_mode
 
+from conftest import FAULTS, damage
+
 OFFLINE = detect_mode("offline")
 
 
@@ -92,15 +94,19 @@ def test_pretraining_uses_the_training_split_only():
     assert record["data"]["split"] == "train" and record["data"]["train"] == RECIPE["images"]
 
 
-def test_missing_empty_and_corrupt_data_get_clear_errors(tmp_path):
+def test_missing_and_empty_folders_get_clear_errors(tmp_path):
     with pytest.raises(data.DataError, match="does not exist"):
         data.image_files(tmp_path / "nope")
     with pytest.raises(data.DataError, match="no image files"):
         data.image_files(tmp_path)
-    good = next(data.offline_pets().glob("*.png"))
-    (tmp_path / good.name).write_bytes(good.read_bytes())
-    (tmp_path / "Sandal_99999.png").write_bytes(b"not really a png")
-    with pytest.raises(data.DataError, match=r"1 image file\(s\) .* cannot be read: Sandal_99999.png"):
+
+
+@pytest.mark.parametrize("fault", FAULTS)
+def test_damaged_images_are_named_with_the_fix(tmp_path, fault):
+    for f in sorted(data.offline_pets().glob("*.png"))[:40]:
+        (tmp_path / f.name).write_bytes(f.read_bytes())
+    name = damage(tmp_path, fault)
+    with pytest.raises(data.DataError, match=FAULTS[fault].format(name)):
         data.pets_dataloaders(tmp_path, OFFLINE)
 
 
@@ -275,6 +281,41 @@ def test_bundled_weights_load_safely_and_carry_their_record():
     record = pretraining_record()
     assert record["valid_accuracy"] > 0.85 and WEIGHTS.stat().st_size < 5e6
     assert Path(RECORD).exists() and len(record["data"]["classes"]) == 10
+
+
+def test_damaged_bundled_files_name_the_file_and_how_to_restore_it(dls, tmp_path, monkeypatch):
+    import subprocess
+    import sys
+
+    from dlcourse import fashion_mnist, offline_model
+    from dlcourse.bundled import BundledFileError
+
+    restore = r"pip install --force-reinstall --no-deps dlcourse.*python -m dlcourse.pretrain"
+    truncated = tmp_path / "offline_resnet.pth"
+    truncated.write_bytes(offline_model.WEIGHTS.read_bytes()[:4000])  # as an interrupted copy leaves it
+    for weights in (truncated, tmp_path / "absent.pth"):
+        monkeypatch.setattr(offline_model, "WEIGHTS", weights)
+        with pytest.raises(BundledFileError, match=f"{weights.name} is missing or damaged.*{restore}"):
+            offline_model.offline_resnet(pretrained=True)
+    monkeypatch.undo()
+
+    for text in ("{", '{"stats": {"mean": [0.5]}}', "[]"):
+        (tmp_path / "offline_resnet.json").write_text(text)
+        monkeypatch.setattr(offline_model, "RECORD", tmp_path / "offline_resnet.json")
+        with pytest.raises(BundledFileError, match=f"offline_resnet.json is missing or damaged.*{restore}"):
+            train.make_learner(dls, OFFLINE)
+    lesson_file = tmp_path / "fashion_lessons.npz"
+    lesson_file.write_bytes(fashion_mnist.LESSON_FILE.read_bytes()[:5000])
+    monkeypatch.setattr(fashion_mnist, "LESSON_FILE", lesson_file)
+    with pytest.raises(BundledFileError, match=r"fashion_lessons.npz is missing or damaged.*--lesson-file"):
+        data.write_fashion(tmp_path / "lessons")
+    # importing the model reads neither file, so a damaged one never breaks `import`
+    code = (
+        "import sys\n"
+        "sys.addaudithook(lambda event, args: event == 'open' and 'offline_resnet' in str(args[0]) and 1/0)\n"
+        "import dlcourse.offline_model"
+    )
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True).returncode == 0
 
 
 def test_pretrain_script_short_run(tmp_path):

@@ -31,7 +31,9 @@ def main(argv: list[str] | None = None) -> int:
 
     trainer = commands.add_parser("train", help="train a classifier with fastai and print its metrics")
     trainer.add_argument("dataset", choices=["pets"])
-    trainer.add_argument("--epochs", type=int, default=4, help="epochs after the frozen one (fine_tune)")
+    trainer.add_argument(
+        "--epochs", type=_positive_int, default=4, help="epochs after the frozen one (fine_tune), 1 or more"
+    )
     trainer.add_argument(
         "--arch",
         choices=["resnet34", "resnet50"],
@@ -52,18 +54,32 @@ def main(argv: list[str] | None = None) -> int:
     return _quiz(parser, args.words, args.review)
 
 
+def _positive_int(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number of epochs, 1 or more, got {text!r}")
+    return int(text)
+
+
 def _train(args: argparse.Namespace) -> int:
-    from dlcourse.data import DataError, pets_dataloaders, pets_path
+    from dlcourse.bundled import BundledFileError
+    from dlcourse.data import DataError
+    from dlcourse.mode import ModeError
+
+    try:
+        return _train_pets(args)
+    except (DataError, ModeError, BundledFileError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+
+
+def _train_pets(args: argparse.Namespace) -> int:
+    from dlcourse.data import pets_dataloaders, pets_path
     from dlcourse.mode import detect_mode
     from dlcourse.train import fine_tune, make_learner, pick_arch
 
     mode = detect_mode("offline" if args.offline else None)
     print(f"dlcourse: {mode.describe()}")
-    try:
-        path = pets_path(mode)
-    except DataError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
+    path = pets_path(mode)
     arch = pick_arch(mode, bigger=args.arch == "resnet50")
     if mode.offline and args.arch != "resnet34":
         print(f"dlcourse: --arch {args.arch} applies to full mode; offline uses the bundled {arch.__name__}")
@@ -87,15 +103,13 @@ def _quiz(parser: argparse.ArgumentParser, words: list[str], review: bool) -> in
 
     try:
         if words[:1] == ["lint"]:
-            from dlcourse.quiz.bank import lint
+            from dlcourse.quiz.bank import bank_dir, lint
 
-            root = Path.cwd()
-            problems = lint(root)
+            quiz_dir = bank_dir()
+            problems = lint(quiz_dir)
             for line in problems:
                 print(line, file=sys.stderr)
-            print(
-                f"{'FAILED' if problems else 'ok'}: quiz bank in {root / 'quiz'}, {len(problems)} problem(s)"
-            )
+            print(f"{'FAILED' if problems else 'ok'}: quiz bank in {quiz_dir}, {len(problems)} problem(s)")
             return 1 if problems else 0
         if words[:1] == ["grade"]:
             if len(words) != 2:
@@ -104,8 +118,13 @@ def _quiz(parser: argparse.ArgumentParser, words: list[str], review: bool) -> in
 
             print_report(Path(words[1]))
             return 0
-        if len(words) > 1:
-            parser.error("give one lesson number, e.g. `dlcourse quiz 01`")
+        if len(words) > 1 or (words and not words[0].isdigit()):
+            parser.error("give one lesson number, e.g. `dlcourse quiz 01`, or `grade FILE` or `lint`")
+        if not sys.stdin.isatty():
+            raise QuizFileError(
+                "`dlcourse quiz` asks its questions in an interactive terminal; to grade answers written in "
+                "a file, use `dlcourse quiz grade ANSWERS.yml`"
+            )
         from dlcourse.quiz.terminal import take_quiz
 
         return take_quiz(words[0] if words else None, review)

@@ -12,6 +12,7 @@ the training split (see `dlcourse.fashion_mnist`). The same labelling functions 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import tempfile
 from dataclasses import dataclass
@@ -55,7 +56,16 @@ def is_cat(name: str) -> bool:
 
 
 def data_root() -> Path:
-    return Path(os.environ.get("DLCOURSE_DATA", Path.home() / ".cache" / "dlcourse"))
+    """Where the offline images and caches live: $DLCOURSE_DATA, or ~/.cache/dlcourse."""
+    root = Path(os.environ.get("DLCOURSE_DATA") or Path.home() / ".cache" / "dlcourse")
+    for folder in (root, *root.parents):
+        if folder.exists():
+            if not folder.is_dir():
+                raise DataError(
+                    f"{folder} is a file, not a folder: point DLCOURSE_DATA at a folder, or unset it"
+                )
+            break
+    return root
 
 
 def untar_data_path(url: str) -> Path:
@@ -82,20 +92,42 @@ def download_pets(timeout_s: float = 3.0) -> Path:
 
 
 def write_fashion(dest: Path, n: int = OFFLINE_IMAGES) -> Path:
-    """Write `n` of the shipped lesson images (a fixed choice) as PNGs in the Pets layout."""
+    """Write `n` of the shipped lesson images (a fixed choice) as PNGs in the Pets layout.
+
+    Safe when several processes (two lesson kernels, a training run) prepare the same folder at once: one
+    of them writes a hidden temporary folder and renames it into place; the others wait for it and use
+    its copy. A complete folder is never deleted.
+    """
+    from filelock import FileLock
+
     images, labels, test_index = fashion_mnist.lesson_images()
     keep = np.random.RandomState(0).permutation(len(labels))[:n]
+    names = {i: f"{fashion_mnist.FILE_STEMS[int(labels[i])]}_{int(test_index[i]):05d}.png" for i in keep}
     dest = Path(dest)
-    if dest.is_dir() and len(list(dest.glob("*.png"))) == len(keep):
+    if _holds_exactly(dest, names.values()):
         return dest
     dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(dir=dest.parent))
-    for i in keep:
-        name = f"{fashion_mnist.FILE_STEMS[int(labels[i])]}_{int(test_index[i]):05d}.png"
-        Image.fromarray(images[i]).convert("RGB").save(tmp / name)
-    shutil.rmtree(dest, ignore_errors=True)
-    tmp.replace(dest)
+    with FileLock(dest.parent / f".{dest.name}.lock"):
+        if _holds_exactly(dest, names.values()):  # another process made it while this one waited
+            return dest
+        for leftover in dest.parent.glob(f".{dest.name}.tmp-*"):  # from a run that was killed
+            shutil.rmtree(leftover, ignore_errors=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.tmp-", dir=dest.parent))
+        for i, name in names.items():
+            Image.fromarray(images[i]).convert("RGB").save(tmp / name)
+        if dest.exists():  # an incomplete or altered copy: set it aside, then remove it
+            dest.rename(Path(tempfile.mkdtemp(prefix=f".{dest.name}.tmp-", dir=dest.parent)) / "old")
+        tmp.rename(dest)
+        for leftover in dest.parent.glob(f".{dest.name}.tmp-*"):
+            shutil.rmtree(leftover, ignore_errors=True)
     return dest
+
+
+def _holds_exactly(folder: Path, names) -> bool:
+    try:
+        return {p for p in os.listdir(folder) if p.endswith(".png")} == set(names)
+    except OSError:
+        return False
 
 
 def offline_pets() -> Path:
@@ -110,7 +142,6 @@ def pets_path(mode: Mode) -> Path:
 def image_files(path: Path) -> list[Path]:
     """The images under `path`, checked: a missing folder, no images or unreadable files are errors."""
     from fastai.data.transforms import get_image_files
-    from fastai.vision.utils import verify_images
 
     path = Path(path)
     if not path.is_dir():
@@ -118,15 +149,31 @@ def image_files(path: Path) -> list[Path]:
     files = list(get_image_files(path))
     if not files:
         raise DataError(f"no image files (.jpg, .png, ...) in {path}")
-    broken = list(verify_images(files))
-    if broken:
-        names = ", ".join(str(Path(f).relative_to(path)) for f in broken[:10])
-        more = f" and {len(broken) - 10} more" if len(broken) > 10 else ""
-        raise DataError(
-            f"{len(broken)} image file(s) in {path} cannot be read: {names}{more}. "
-            "Delete or replace them, then run again."
-        )
+    if error := unreadable_images(files):
+        raise error
     return files
+
+
+def unreadable_images(files: list[Path]) -> DataError | None:
+    """The error for the files of `files` that do not open as images (None when all do)."""
+    from fastai.vision.utils import verify_images
+
+    return _files_error(
+        [Path(f) for f in verify_images(files)], "image file(s)", "cannot be read", "Delete or replace"
+    )
+
+
+def misnamed(files: list[Path], pattern: str = BREED_PATTERN) -> DataError | None:
+    """The error for files whose names do not give a label by `pattern` (None when all do)."""
+    bad = [Path(f) for f in files if not re.match(pattern, Path(f).name)]
+    return _files_error(bad, "file name(s)", "are not CLASS_NUMBER.jpg (or .png)", "Rename or remove")
+
+
+def _files_error(bad: list[Path], what: str, problem: str, fix: str) -> DataError | None:
+    if not bad:
+        return None
+    names = ", ".join(f.name for f in bad[:10]) + (f" and {len(bad) - 10} more" if len(bad) > 10 else "")
+    return DataError(f"{len(bad)} {what} in {bad[0].parent} {problem}: {names}. {fix} them, then run again.")
 
 
 def pets_dataloaders(
@@ -155,6 +202,8 @@ def pets_dataloaders(
         **({"num_workers": cfg.num_workers} if cfg.num_workers is not None else {}),
     )
     if label == "breed":
+        if error := misnamed(files):
+            raise error
         dls = ImageDataLoaders.from_name_re(path, files, BREED_PATTERN, **common)
     elif label == "cat":
         dls = ImageDataLoaders.from_name_func(path, files, is_cat, **common)

@@ -14,9 +14,12 @@ from __future__ import annotations
 
 import gzip
 import os
+import zipfile
 from pathlib import Path
 
 import numpy as np
+
+from dlcourse.bundled import WEIGHTS_DIR, damaged
 
 CLASSES = [
     "T-shirt/top",
@@ -34,7 +37,7 @@ LESSON_CLASSES = (5, 6, 7, 8, 9)
 # File-name stems in Pets' layout; footwear is capitalised, as Pets capitalises the cat breeds.
 FILE_STEMS = {5: "Sandal", 6: "shirt", 7: "Sneaker", 8: "bag", 9: "Ankle_boot"}
 DEBIAN_DIR = Path("/usr/share/datasets/fashion-mnist")
-LESSON_FILE = Path(__file__).resolve().parent / "weights" / "fashion_lessons.npz"
+LESSON_FILE = WEIGHTS_DIR / "fashion_lessons.npz"
 INSTALL_HINT = "install Debian's package (apt-get install dataset-fashion-mnist) or set FASHION_MNIST_DIR"
 
 
@@ -71,10 +74,11 @@ def write_lesson_file(dest: Path = LESSON_FILE) -> Path:
 
 def lesson_images() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(images, labels, index in the test split) of the shipped lesson classes."""
-    if not LESSON_FILE.exists():
-        raise FileNotFoundError(
-            f"{LESSON_FILE} is missing: reinstall dlcourse, or rebuild it with "
-            "`python -m dlcourse.pretrain --lesson-file` after you " + INSTALL_HINT
-        )
-    with np.load(LESSON_FILE) as saved:
-        return saved["images"], saved["labels"], saved["test_index"]
+    try:
+        with np.load(LESSON_FILE) as saved:
+            images, labels, test_index = saved["images"], saved["labels"], saved["test_index"]
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as err:
+        raise damaged(LESSON_FILE, err, "python -m dlcourse.pretrain --lesson-file") from err
+    if not len(images) == len(labels) == len(test_index):
+        raise damaged(LESSON_FILE, "its arrays differ in length", "python -m dlcourse.pretrain --lesson-file")
+    return images, labels, test_index

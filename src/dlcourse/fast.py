@@ -26,6 +26,8 @@ from fastai.data.core import DataLoaders, TfmdDL
 from fastai.torch_core import TensorCategory, TensorImage
 from fasttransform import Pipeline
 
+from dlcourse.data import unreadable_images
+
 CACHE_VERSION = "images-v3"
 SERIAL_BELOW = 2000  # fewer items than this are decoded in this process: starting workers costs more
 
@@ -111,7 +113,12 @@ def cached_items(dl: TfmdDL, cache_dir: Path) -> CachedItems:
     path = Path(cache_dir) / f"images-{cache_key(list(dl.dataset.items), pipeline)}.npy"
     images = _load(path)
     if images is None or len(images) != len(inputs):
-        images = run_item_pipeline(inputs, pipeline)
+        try:
+            images = run_item_pipeline(inputs, pipeline)
+        except Exception as err:  # PIL and fastai raise many kinds; name the files as `image_files` does
+            if error := unreadable_images(list(dl.dataset.items)):
+                raise error from err
+            raise
         _save(path, images)
     labels = torch.tensor([int(targets[i]) for i in range(len(targets))], dtype=torch.int64)
     return CachedItems(images, labels)

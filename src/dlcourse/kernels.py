@@ -44,6 +44,9 @@ def kernel(name: str) -> np.ndarray:
 def output_size(n: int, k: int, padding: int = 0, stride: int = 1) -> int:
     """Length of the output along one axis: floor((n + 2p - k) / s) + 1."""
     _check_stride_padding(stride, padding)
+    for name, size in (("input size", n), ("kernel size", k)):
+        if not isinstance(size, (int, np.integer)) or size < 1:
+            raise ConvShapeError(f"{name} must be a whole number >= 1, got {size!r}")
     if k > n + 2 * padding:
         raise ConvShapeError(
             f"kernel size {k} is larger than the padded input {n} + 2*{padding} = "
@@ -101,11 +104,18 @@ def _check_stride_padding(stride: int, padding: int) -> None:
         raise ConvShapeError(f"padding must be a whole number >= 0, got {padding!r}")
 
 
+def _array(values, name: str) -> np.ndarray:
+    try:
+        return np.asarray(values)
+    except ValueError as err:  # nested lists of different lengths
+        raise ConvShapeError(f"{name} has rows of different lengths: give every row the same length") from err
+
+
 def _prepare(image, kernels, stride, padding) -> tuple[np.ndarray, np.ndarray, tuple[int, int], bool]:
     """Check every shape; return the zero-padded (C, H, W) image, (K, C, kh, kw) kernels, output size
     and whether the caller gave a single kernel (then its output has no K axis)."""
     _check_stride_padding(stride, padding)
-    image, kernels = np.asarray(image), np.asarray(kernels)
+    image, kernels = _array(image, "image"), _array(kernels, "kernels")
     for name, arr in (("image", image), ("kernels", kernels)):
         if not np.issubdtype(arr.dtype, np.number) or np.issubdtype(arr.dtype, np.complexfloating):
             raise ConvShapeError(f"{name} must hold real numbers, got dtype {arr.dtype}")
@@ -127,8 +137,11 @@ def _prepare(image, kernels, stride, padding) -> tuple[np.ndarray, np.ndarray, t
             f"kernels have {kernels.shape[1]} channel(s) but the image has {image.shape[0]}: "
             "give each kernel one slice per image channel"
         )
-    if 0 in image.shape or 0 in kernels.shape:
-        raise ConvShapeError(f"empty image {image.shape} or kernels {kernels.shape}")
+    for name, arr in (("image", image), ("kernels", kernels)):
+        if 0 in arr.shape:
+            raise ConvShapeError(
+                f"{name} of shape {arr.shape} has an axis of size 0: every axis needs 1 or more"
+            )
     (_, h, w), (_, _, kh, kw) = image.shape, kernels.shape
     if kh > h + 2 * padding or kw > w + 2 * padding:
         raise ConvShapeError(

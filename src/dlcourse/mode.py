@@ -13,6 +13,10 @@ from dataclasses import dataclass
 PETS_HOST = ("s3.amazonaws.com", 443)  # where fastai's URLs.PETS lives
 
 
+class ModeError(ValueError):
+    """A mode asked for that does not exist."""
+
+
 @dataclass(frozen=True)
 class Mode:
     name: str  # "full" or "offline"
@@ -52,7 +56,10 @@ def detect_mode(override: str | None = None) -> Mode:
     gpu = torch.cuda.is_available()
     requested = (override or os.environ.get("DLCOURSE_MODE", "")).strip().lower()
     if requested not in ("", "full", "offline"):
-        raise ValueError(f"DLCOURSE_MODE must be 'full' or 'offline', got {requested!r}")
+        raise ModeError(
+            f"DLCOURSE_MODE must be 'full' or 'offline', got {requested!r}: set one of them, or unset it "
+            "to choose automatically"
+        )
     if requested == "offline":
         return Mode("offline", gpu, False, "requested (DLCOURSE_MODE=offline or --offline)")
     internet = has_internet()

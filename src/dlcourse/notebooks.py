@@ -15,8 +15,14 @@ from pathlib import Path
 
 import nbformat
 from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError
 
 PACKAGE_DIR = Path(__file__).resolve().parent
+NOT_RUN_BY_LESSONS = {"__pycache__", "site", "benchmarks"}  # the site build and benchmarks, not lesson code
+
+
+class LessonRunError(RuntimeError):
+    """A lesson notebook that stopped with an error, naming the notebook and the cell."""
 
 
 @dataclass(frozen=True)
@@ -28,10 +34,15 @@ class ExecutedLesson:
 
 
 def lesson_key(notebook: Path, extra_dirs: tuple[Path, ...] = ()) -> str:
-    """Hash of the notebook plus every file of the package and of `extra_dirs`."""
+    """Hash of the notebook plus every file of the package a lesson can run, and of `extra_dirs`."""
     digest = hashlib.sha256(Path(notebook).read_bytes())
     for root in (PACKAGE_DIR, *extra_dirs):
-        for path in sorted(p for p in Path(root).rglob("*") if p.is_file() and "__pycache__" not in p.parts):
+        files = (
+            p
+            for p in Path(root).rglob("*")
+            if p.is_file() and not NOT_RUN_BY_LESSONS & set(p.relative_to(root).parts)
+        )
+        for path in sorted(files):
             digest.update(str(path.relative_to(root)).encode())
             digest.update(path.read_bytes())
     return digest.hexdigest()
@@ -72,7 +83,12 @@ def execute(
     )
     env = {**os.environ, "DLCOURSE_MODE": "offline", **(env or {})}
     start = time.perf_counter()
-    client.execute(env=env)
+    try:
+        client.execute(env=env)
+    except CellExecutionError as err:
+        if setup:
+            nb.cells.pop(0)
+        raise LessonRunError(f"{notebook} stopped with an error in {_cell_error(nb, err)}") from err
     if setup:
         nb.cells.pop(0)
     meta = {
@@ -102,10 +118,26 @@ def execute_cached(
         lesson_key(notebook, extra_dirs)
         + hashlib.sha256(f"{sorted((env or {}).items())}{setup}".encode()).hexdigest()
     )
-    if executed.exists() and key_file.exists() and key_file.read_text() == key:
-        meta = nbformat.read(executed, as_version=4).metadata["dlcourse"]
-        return ExecutedLesson(notebook, executed, meta, from_cache=True)
+    if key_file.exists() and key_file.read_text() == key:
+        meta = _run_metadata(executed)
+        if meta is not None:
+            return ExecutedLesson(notebook, executed, meta, from_cache=True)
     key_file.unlink(missing_ok=True)
     meta = execute(notebook, executed, env=env, setup=setup)
     key_file.write_text(key)
     return ExecutedLesson(notebook, executed, meta, from_cache=False)
+
+
+def _run_metadata(executed: Path) -> dict | None:
+    """The run record of a cached executed notebook; None when it is missing or damaged (then it reruns)."""
+    try:
+        return dict(nbformat.read(executed, as_version=4).metadata["dlcourse"])
+    except (OSError, ValueError, KeyError, AttributeError):  # ValueError: not JSON
+        return None
+
+
+def _cell_error(nb, err: CellExecutionError) -> str:
+    """Which code cell failed (counting code cells from 1) and its error's last line."""
+    code_cells = [c for c in nb.cells if c.cell_type == "code"]
+    failed = [i for i, c in enumerate(code_cells, 1) if any(o.output_type == "error" for o in c.outputs)]
+    return f"{f'code cell {failed[0]}' if failed else 'a code cell'}: {err.ename}: {err.evalue}"

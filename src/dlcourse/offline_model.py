@@ -8,14 +8,15 @@ lessons use test-split images only) and ship in `dlcourse/weights/`. Registered 
 from __future__ import annotations
 
 import json
-from pathlib import Path
+import pickle
 
 import torch
 from fastai.layers import ResBlock
 from fastai.vision.learner import _xresnet_split, model_meta
 from fastai.vision.models.xresnet import XResNet
 
-WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
+from dlcourse.bundled import WEIGHTS_DIR, damaged
+
 WEIGHTS = WEIGHTS_DIR / "offline_resnet.pth"
 RECORD = WEIGHTS_DIR / "offline_resnet.json"
 PRETRAIN_CLASSES = 10
@@ -25,22 +26,37 @@ def offline_resnet(pretrained: bool = False, n_out: int = PRETRAIN_CLASSES) -> X
     """A 5-stage XResNet about 1 MB in size; `pretrained` loads the bundled weights."""
     model = XResNet(ResBlock, 1, [1, 1, 1, 1], c_in=3, n_out=n_out, stem_szs=(16, 16, 64), widen=0.25)
     if pretrained:
-        if not WEIGHTS.exists():
-            raise FileNotFoundError(f"{WEIGHTS} is missing: run `python -m dlcourse.pretrain` to recreate it")
-        model.load_state_dict(torch.load(WEIGHTS, map_location="cpu", weights_only=True))
+        try:
+            model.load_state_dict(torch.load(WEIGHTS, map_location="cpu", weights_only=True))
+        except (OSError, EOFError, RuntimeError, ValueError, pickle.UnpicklingError) as err:
+            raise damaged(WEIGHTS, str(err).splitlines()[0]) from err
     return model
 
 
 def pretraining_record() -> dict:
     """The recipe, data and accuracy of the run that produced the bundled weights."""
-    return json.loads(RECORD.read_text())
+    try:
+        record = json.loads(RECORD.read_text())
+        stats = record["stats"]
+        if not all(len(stats[k]) == 3 for k in ("mean", "std")):
+            raise ValueError("stats need three means and three standard deviations")
+    except (OSError, ValueError, KeyError, TypeError) as err:
+        raise damaged(RECORD, err) from err
+    return record
 
 
-def _stats() -> tuple[list[float], list[float]]:
-    if RECORD.exists():
-        rec = pretraining_record()
-        return rec["stats"]["mean"], rec["stats"]["std"]
-    return [0.5] * 3, [0.25] * 3
+class _Meta(dict):
+    """fastai's `model_meta` entry; the normalisation stats are read from the record when a learner is
+    made, so a damaged record gives its own clear error there and never breaks `import`."""
+
+    def __getitem__(self, key):
+        return self.get(key) if key == "stats" else super().__getitem__(key)
+
+    def get(self, key, default=None):
+        if key == "stats":
+            stats = pretraining_record()["stats"]
+            return stats["mean"], stats["std"]
+        return super().get(key, default)
 
 
-model_meta[offline_resnet] = {"cut": -4, "split": _xresnet_split, "stats": _stats()}
+model_meta[offline_resnet] = _Meta(cut=-4, split=_xresnet_split)

@@ -57,3 +57,48 @@ def plot_arms(result, metrics: tuple[str, ...] = ("valid_loss", "error_rate"), t
     fig.suptitle(title)
     fig.tight_layout()
     return fig
+
+
+def show_kernels(kernels: np.ndarray, title: str = "", ncols: int = 8, size: float = 0.9) -> plt.Figure:
+    """Each (C, kh, kw) kernel as a small picture: RGB for 3 channels, each scaled to its own range."""
+    kernels = np.asarray(kernels, dtype=float)
+    nrows = -(-len(kernels) // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, size * nrows + 0.4), squeeze=False)
+    for ax in axes.flat:
+        ax.axis("off")
+    for ax, k in zip(axes.flat, kernels, strict=False):
+        k = (k - k.min()) / (np.ptp(k) or 1)
+        ax.imshow(k.transpose(1, 2, 0) if k.shape[0] == 3 else k[0], cmap="gray")
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def show_cams(explained: list[dict], ncols: int = 4, size: float = 2.4) -> plt.Figure:
+    """Images with their Grad-CAM maps over them (`dlcourse.cam.explain`), titled with the prediction."""
+    nrows = -(-len(explained) // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, size * nrows + 0.3), squeeze=False)
+    for ax in axes.flat:
+        ax.axis("off")
+    for ax, e in zip(axes.flat, explained, strict=False):
+        h, w = e["cam"].shape
+        ax.imshow(e["image"])
+        ax.imshow(e["cam"], alpha=0.5, cmap="magma", extent=(-0.5, w - 0.5, h - 0.5, -0.5))
+        ax.set_title(f"true: {e['label']}\nmap of {e['class']} ({e['probability']:.0%})", fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def show_maps(maps: Mapping[str, np.ndarray], per_layer: int = 8, size: float = 1.2) -> plt.Figure:
+    """The first `per_layer` maps of each layer (`dlcourse.learned.activation_maps`), one row per layer."""
+    fig, axes = plt.subplots(
+        len(maps), per_layer, figsize=(size * per_layer, size * len(maps) + 0.2), squeeze=False
+    )
+    for row, (title, acts) in zip(axes, maps.items(), strict=True):
+        for i, ax in enumerate(row):
+            ax.imshow(acts[i], cmap="gray")
+            ax.set_xticks([])
+            ax.set_yticks([])
+        row[0].set_ylabel(title.split(" (")[0], fontsize=9)
+    fig.tight_layout()
+    return fig

@@ -1,7 +1,8 @@
-"""Benchmark: building the site from a clean cache and again with a warm one; JavaScript per page.
+"""Benchmark: building the site from a clean cache and again with a warm one; what each page weighs.
 
 `dlcourse bench site` copies the course (mkdocs.yml, docs, lessons, quiz, src) to a temporary folder,
 so the clean build really starts without executed lessons, and prints wall times and sizes.
+`dlcourse bench site --built SITE` only prints the page weights of an already built site.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ import time
 from pathlib import Path
 
 from bs4 import BeautifulSoup
+
+from dlcourse.site.maths import KATEX_DIST
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -35,6 +38,36 @@ def page_scripts(site: Path) -> dict[str, dict[str, int]]:
     return pages
 
 
+def page_weight(html: Path) -> dict[str, int]:
+    """Bytes a browser fetches for one page: its HTML, then the images, scripts and style sheets it
+    names (each file once; fonts, which style sheets load, are left out)."""
+    soup = BeautifulSoup(html.read_text(encoding="utf-8"), "html.parser")
+    weight = {"html": html.stat().st_size, "images": 0, "scripts and styles": 0}
+    seen = set()
+    for tag, attr, kind in (
+        ("img", "src", "images"),
+        ("script", "src", "scripts and styles"),
+        ("link", "href", "scripts and styles"),
+    ):
+        for el in soup.find_all(tag):
+            url = el.get(attr, "")
+            if not url or ":" in url or (tag == "link" and "stylesheet" not in el.get("rel", [])):
+                continue
+            target = (html.parent / url.split("#")[0].split("?")[0]).resolve()
+            if target not in seen and target.is_file():
+                seen.add(target)
+                weight[kind] += target.stat().st_size
+    return weight
+
+
+def print_page_weights(site: Path) -> None:
+    print("lesson pages (KB): HTML, images, scripts and styles, total")
+    for html in sorted((site / "lessons").glob("*/index.html")):
+        weight = page_weight(html)
+        parts = ", ".join(f"{size / 1024:.0f}" for size in weight.values())
+        print(f"  {html.parent.name:20} {parts}, {sum(weight.values()) / 1024:.0f}")
+
+
 def build(workdir: Path) -> float:
     env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
     start = time.perf_counter()
@@ -49,12 +82,17 @@ def build(workdir: Path) -> float:
 
 
 def main(argv: list[str] | None = None) -> None:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["--built"]:
+        print_page_weights(Path(argv[1]))
+        return
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp) / "course"
         work.mkdir()
         for name in ("mkdocs.yml", "docs", "lessons", "quiz", "src"):
             src = ROOT / name
             (shutil.copytree if src.is_dir() else shutil.copy)(src, work / name)
+        shutil.copytree(ROOT / KATEX_DIST, work / KATEX_DIST)  # fetched once, not part of the timing
         cold = build(work)
         warm = build(work)
         site = work / "site"
@@ -74,6 +112,7 @@ def main(argv: list[str] | None = None) -> None:
         for page, sizes in page_scripts(site).items():
             parts = ", ".join(f"{name} {size / 1024:.1f}" for name, size in sizes.items() if size)
             print(f"  {page:32} {sum(sizes.values()) / 1024:7.1f}   ({parts})")
+        print_page_weights(site)
 
 
 if __name__ == "__main__":

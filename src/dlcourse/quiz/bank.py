@@ -127,7 +127,10 @@ def make_variants(question: Question) -> list[tuple[dict, float]]:
     """Run the question's function with its fixed seed: a list of (parameters, answer)."""
     rng = random.Random(question.compute.seed)
     maker = variant_maker(question.compute.function)
-    return [maker(rng) for _ in range(question.compute.variants)]
+    try:
+        return [maker(rng) for _ in range(question.compute.variants)]
+    except Exception as err:  # the function is the course's own code: report it, do not crash
+        raise QuizFileError(f"{question.compute.function} raised {type(err).__name__}: {err}") from None
 
 
 def _expand(path: Path, quiz: QuizFile) -> Quiz:
@@ -196,11 +199,18 @@ def page_path(root: Path, page: str) -> Path:
     return root / page if page.startswith("lessons/") else root / "docs" / page
 
 
-def lint(root: Path) -> list[str]:
-    """Every problem of the bank under `root`/quiz, as 'file: question: what to fix' lines."""
+def lint(quiz_dir: Path | None = None) -> list[str]:
+    """Every problem of the bank in `quiz_dir` (default: `bank_dir()`, the one `dlcourse quiz` reads), as
+    'file: question: what to fix' lines. Pages are looked up beside it: `quiz_dir`/../lessons and ../docs."""
+    quiz_dir = Path(quiz_dir or bank_dir())
+    root = quiz_dir.parent
+    files = quiz_files(quiz_dir) if quiz_dir.is_dir() else []
+    if not files:
+        where = "does not exist" if not quiz_dir.is_dir() else "has no quiz files (NN_slug.yml)"
+        return [f"{quiz_dir} {where}: point DLCOURSE_QUIZ_DIR at the course's quiz/ folder"]
     problems: list[str] = []
     quizzes = []
-    for path in quiz_files(root / "quiz"):
+    for path in files:
         try:
             quizzes.append(load_quiz(path))
         except QuizFileError as err:
@@ -213,6 +223,11 @@ def lint(root: Path) -> list[str]:
             continue
         anchors = heading_anchors(page)
         for q in quiz.questions:
+            if q.type == "numeric" and q.tolerance is None and not float(q.answer).is_integer():
+                problems.append(
+                    f"{quiz.path.name}: question '{q.id}': answer {q.answer:g} is not a whole number, so it "
+                    "needs a tolerance (abs and/or rel); state the precision expected in the prompt"
+                )
             if q.section not in anchors:
                 problems.append(
                     f"{quiz.path.name}: question '{q.id}': section '{q.section}' is not a heading "

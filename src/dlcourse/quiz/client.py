@@ -4,13 +4,17 @@ from __future__ import annotations
 
 from importlib import resources
 
-import markdown
+from markdown_it import MarkdownIt
 
 from dlcourse.quiz.bank import Quiz
 
+# CommonMark with raw HTML turned off: bank text is Markdown; any HTML in it is shown as text, and links
+# to javascript: and similar are refused.
+_MARKDOWN = MarkdownIt("commonmark", {"html": False})
+
 
 def _html(text: str) -> str:
-    return markdown.markdown(text, extensions=["fenced_code"])
+    return _MARKDOWN.render(text).strip()
 
 
 def _inline(text: str) -> str:

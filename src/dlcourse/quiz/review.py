@@ -8,6 +8,7 @@ then 1, 3, 7 and 16 days. Missed questions therefore come back soonest.
 from __future__ import annotations
 
 import json
+import math
 import os
 import time
 from pathlib import Path
@@ -21,12 +22,17 @@ def schedule(card: dict | None, status: str, now_ms: int) -> dict:
     return {"box": box, "due": now_ms + INTERVAL_DAYS[box] * DAY_MS, "last": status}
 
 
-def _valid(card: object) -> bool:
+def _number(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def valid_card(card: object) -> bool:
+    """The same rule as quiz.js's validCard: a box 1-5, a finite due time, a lesson and a last verdict."""
     return (
         isinstance(card, dict)
-        and card.get("box") in (1, 2, 3, 4, 5)
-        and isinstance(card.get("due"), (int, float))
-        and not isinstance(card.get("due"), bool)
+        and _number(card.get("box"))
+        and card["box"] in (1, 2, 3, 4, 5)
+        and _number(card.get("due"))
         and isinstance(card.get("lesson"), str)
         and card.get("last") in ("correct", "incorrect")
     )
@@ -56,7 +62,7 @@ class ReviewState:
             backup.write_text(raw, encoding="utf-8")
             self.warning = f"{self.path} was unreadable; it was kept as {backup} and progress starts afresh."
             return {}
-        cards = {k: v for k, v in data["cards"].items() if _valid(v)}
+        cards = {k: v for k, v in data["cards"].items() if valid_card(v)}
         if len(cards) != len(data["cards"]):
             self.warning = f"{len(data['cards']) - len(cards)} damaged entries in {self.path} were dropped."
         return cards

@@ -83,7 +83,42 @@ class Question(Strict):
                 re.compile(value)
             except re.error as err:
                 raise ValueError(f"pattern does not compile: {err}") from None
+            problem = browser_incompatibility(value)
+            if problem:
+                raise ValueError(f"pattern {value!r}: {problem}")
         return value
+
+
+# Escapes both Python and the browser (JavaScript, `u` flag) read the same way; inside [...] also "-".
+PORTABLE_ESCAPES = set("dDwWsSbBnrtfv0123456789^$\\.*+?()[]{}|/")
+
+
+def browser_incompatibility(pattern: str) -> str:
+    """Why `pattern` would not compile, or not match the same, in the browser's grader ("" if it would)."""
+    in_class, i = False, 0
+    while i < len(pattern):
+        ch = pattern[i]
+        if ch == "\\":
+            nxt = pattern[i + 1 : i + 2]
+            if nxt not in PORTABLE_ESCAPES and not (in_class and nxt == "-"):
+                return f"the escape \\{nxt} is read differently, or refused, by the browser; rewrite it"
+            i += 2
+            continue
+        if in_class:
+            in_class = ch != "]"
+        elif ch == "[":
+            in_class = True
+            if pattern[i + 1 : i + 2] == "]":
+                return "an empty [] or a [ ]...] class reads differently in the browser; escape the ] as \\]"
+        elif pattern.startswith("(?", i) and not re.match(r"\(\?(:|=|!|<=|<!)", pattern[i:]):
+            return (
+                "inline flags, named and atomic groups ((?i), (?P<name>...), (?>...)) work in Python only; "
+                "answers are lower-cased before matching, so write the pattern in lower case"
+            )
+        elif ch in "*+?}" and pattern[i + 1 : i + 2] == "+":
+            return "possessive quantifiers (a*+, a++) work in Python only"
+        i += 1
+    return ""
 
 
 class QuizFile(Strict):

@@ -107,10 +107,24 @@ def take_quiz(
     return 0
 
 
+MAX_ANSWERS_FILE = 1_000_000  # bytes: far more than a quiz's answers need
+
+
 def grade_file(path: Path) -> dict:
     """Grade an answers file (lesson: "01", answers: {question id: response}) into a JSON-ready report."""
     try:
+        if Path(path).stat().st_size > MAX_ANSWERS_FILE:
+            raise QuizFileError(
+                f"{path}: the answers file is over {MAX_ANSWERS_FILE:,} bytes; it needs one short answer "
+                "per question"
+            )
         data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    except UnicodeDecodeError as err:
+        raise QuizFileError(f"{path}: not UTF-8 text ({err.reason}); save the file as UTF-8") from None
+    except RecursionError:
+        raise QuizFileError(
+            f"{path}: nested too deeply to be an answers file (one answer per question)"
+        ) from None
     except (OSError, yaml.YAMLError) as err:
         raise QuizFileError(f"{path}: cannot read the answers file: {err}") from None
     if not isinstance(data, dict) or "lesson" not in data or not isinstance(data.get("answers"), dict):

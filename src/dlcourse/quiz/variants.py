@@ -9,7 +9,7 @@ import random
 
 import numpy as np
 
-from dlcourse import kernels
+from dlcourse import kernels, pooling, receptive_field, softmax
 
 
 def conv_output_size(rng: random.Random) -> tuple[dict, int]:
@@ -57,6 +57,49 @@ def relu_count(rng: random.Random) -> tuple[dict, int]:
     values = [rng.randint(-5, 5) for _ in range(9)]
     grid = np.array(values).reshape(3, 3)
     return {"grid": _grid(grid)}, int((kernels.relu(grid) > 0).sum())
+
+
+def pooled_value(rng: random.Random) -> tuple[dict, float]:
+    """One output of 2×2 max or average pooling (stride 2) of a 4×4 map."""
+    grid = np.array([[rng.randint(0, 9) for _ in range(4)] for _ in range(4)])
+    kind = rng.choice(["max", "average"])
+    row, col = rng.randint(0, 1), rng.randint(0, 1)
+    pooled = (pooling.max_pool if kind == "max" else pooling.avg_pool)(grid, 2)
+    window = grid[2 * row : 2 * row + 2, 2 * col : 2 * col + 2]
+    return {
+        "kind": kind,
+        "grid": _grid(grid),
+        "where": ["top", "bottom"][row] + "-" + ["left", "right"][col],
+        "window": ", ".join(str(v) for v in window.ravel()),
+    }, float(pooled[row, col])
+
+
+LAYERS = {"conv 3×3, stride 1": (3, 1), "conv 3×3, stride 2": (3, 2), "max pool 2×2, stride 2": (2, 2)}
+
+
+def stack_receptive_field(rng: random.Random) -> tuple[dict, int]:
+    """Receptive field of one output pixel after a random stack of 3 or 4 layers."""
+    names = [rng.choice(list(LAYERS)) for _ in range(rng.choice([3, 4]))]
+    table = receptive_field.receptive_fields([(name, *LAYERS[name]) for name in names])
+    steps = ["r = 1, j = 1"] + [
+        f"{row.layer}: r = {row.receptive_field}, j = {row.jump}" for row in table.itertuples()
+    ]
+    return {"layers": "; then ".join(names), "steps": "; ".join(steps)}, int(table.receptive_field.iloc[-1])
+
+
+def cross_entropy_of_scores(rng: random.Random) -> tuple[dict, float]:
+    """Cross-entropy of one image with three class scores, the right class given."""
+    scores = np.array([rng.randint(-2, 4) for _ in range(3)], dtype=float)
+    target = rng.randrange(3)
+    probs = softmax.softmax(scores)
+    loss = softmax.cross_entropy(scores[None], np.array([target]))
+    return {
+        "scores": ", ".join(f"{v:g}" for v in scores),
+        "target": ["first", "second", "third"][target],
+        "z": f"{scores[target]:g}",
+        "exps": " + ".join(f"e^{v:g}" for v in scores),
+        "p": f"{probs[target]:.4f}",
+    }, round(loss, 4)
 
 
 def _grid(values: np.ndarray) -> str:

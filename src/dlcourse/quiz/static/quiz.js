@@ -9,7 +9,9 @@
   var NUMBER = /^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?$/;
   var WS = "[ \\t\\n\\r\\f\\v\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000\\ufeff]";
   var SPACES = new RegExp(WS + "+", "g");
-  var EDGES = new RegExp("^" + WS + "+|" + WS + "+$", "g");
+  var IS_WS = new RegExp("^" + WS + "$");
+  var MAX_ANSWER = 500; // characters; a longer answer is not graded
+  var MAX_EXPONENT = 400; // numbers are compared exactly as typed, in decimal, up to 1e±400
   var PUNCT = /\p{P}/gu;
   var MESSAGES = {
     "correct": "Correct.",
@@ -21,14 +23,43 @@
     "not-accepted": "Not the answer we were looking for.",
     "no-answer": "No answer given yet.",
     "unknown-choice": "That is not one of the choices.",
-    "not-a-number": "That is not a number: type digits, like 4, 4.0 or 4e0."
+    "not-a-number": "That is not a number: type digits, like 4, 4.0 or 4e0.",
+    "too-long": "That answer is too long: keep it under " + MAX_ANSWER + " characters."
   };
 
   function verdict(status, reason, feedback) {
     return { status: status, reason: reason, feedback: feedback || [], message: MESSAGES[reason] };
   }
-  function strip(s) { return s.replace(EDGES, ""); }
-  function parseNumber(s) { s = strip(s); return NUMBER.test(s) ? Number(s) : null; }
+  function strip(s) { // one pass from each end
+    var start = 0, end = s.length;
+    while (start < end && IS_WS.test(s[start])) start++;
+    while (end > start && IS_WS.test(s[end - 1])) end--;
+    return s.slice(start, end);
+  }
+  // Exact decimals {n: BigInt digits, e: exponent of 10}, as Python's Decimal in grading.py.
+  function decimal(s) {
+    var m = /^([+-]?)([0-9]*)(?:\.([0-9]*))?(?:[eE]([+-]?[0-9]+))?$/.exec(s);
+    var frac = m[3] || "";
+    var digits = ((m[2] || "") + frac).replace(/^0+(?=.)/, "") || "0";
+    return { n: BigInt(m[1] + digits), e: (m[4] ? parseInt(m[4], 10) : 0) - frac.length };
+  }
+  function adjusted(d) { return d.e + String(d.n < 0n ? -d.n : d.n).length - 1; }
+  function align(a, b) {
+    var e = Math.min(a.e, b.e);
+    return [a.n * 10n ** BigInt(a.e - e), b.n * 10n ** BigInt(b.e - e)];
+  }
+  function within(value, answer, absTol, relTol) {
+    var all = [value].concat([answer, absTol, relTol].map(function (x) { return decimal(String(x)); }));
+    if (!isFinite(answer) || all.some(function (d) { return Math.abs(adjusted(d)) > MAX_EXPONENT; })) return false;
+    var diff = align(value, all[1]), absAnswer = all[1].n < 0n ? -all[1].n : all[1].n;
+    diff = { n: diff[0] - diff[1], e: Math.min(value.e, all[1].e) };
+    if (diff.n < 0n) diff.n = -diff.n;
+    var a = align(diff, all[2]);
+    if (a[0] <= a[1]) return true;
+    var r = align(diff, { n: all[3].n * absAnswer, e: all[3].e + all[1].e });
+    return r[0] <= r[1];
+  }
+  function parseNumber(s) { s = strip(s); return NUMBER.test(s) ? decimal(s) : null; }
   function normalise(s) {
     s = s.normalize("NFKC").toLowerCase().replace(PUNCT, "").replace(SPACES, " ");
     return s.replace(/^ +| +$/g, "");
@@ -58,13 +89,14 @@
       return verdict(reason === "correct" ? "correct" : "incorrect", reason,
         picked.map(function (x) { return x.feedback; }));
     }
-    if (typeof r !== "string" || strip(r) === "") return verdict("invalid", "no-answer");
+    if (typeof r !== "string") return verdict("invalid", "no-answer");
+    if (r.length > MAX_ANSWER) return verdict("invalid", "too-long");
+    if (strip(r) === "") return verdict("invalid", "no-answer");
     if (q.type === "numeric") {
       var v = parseNumber(r);
       if (v === null) return verdict("invalid", "not-a-number");
       var tol = q.tolerance || {};
-      var diff = Math.abs(v - q.answer);
-      var ok = !isNaN(diff) && (diff <= (tol.abs || 0) || diff <= (tol.rel || 0) * Math.abs(q.answer));
+      var ok = within(v, q.answer, tol.abs || 0, tol.rel || 0);
       return verdict(ok ? "correct" : "incorrect", ok ? "correct" : "outside-tolerance");
     }
     var given = normalise(r);
@@ -80,19 +112,41 @@
   var INTERVAL_DAYS = [0, 0, 1, 3, 7, 16]; // index = box; box 1 is due again at once
   var memory = null; // used when localStorage is unavailable
 
-  function emptyState() { return { version: 1, cards: {} }; }
+  // Cards live in maps without a prototype, so a question id such as "constructor" is just a key.
+  function emptyState() { return { version: 1, cards: Object.create(null) }; }
+  function has(map, key) { return Object.prototype.hasOwnProperty.call(map, key); }
+  // The same rule as review.py's valid_card.
   function validCard(c) {
-    return c && typeof c === "object" && [1, 2, 3, 4, 5].indexOf(c.box) >= 0 && typeof c.due === "number" &&
-      isFinite(c.due) && typeof c.lesson === "string" && (c.last === "correct" || c.last === "incorrect");
+    return !!c && typeof c === "object" && !Array.isArray(c) && [1, 2, 3, 4, 5].indexOf(c.box) >= 0 &&
+      typeof c.due === "number" && isFinite(c.due) && typeof c.lesson === "string" &&
+      (c.last === "correct" || c.last === "incorrect");
+  }
+  var warned = false, mounted = [];
+  function warn(el) {
+    el.insertBefore(h("p", { "class": "dlq-storage-warning", role: "status", text:
+      "Your progress cannot be saved in this browser (its storage is full or blocked): answers count " +
+      "for this visit only." }), el.firstChild);
+  }
+  function cannotSave() { // tell the learner once, in every quiz on the page
+    if (warned) return;
+    warned = true;
+    mounted.forEach(warn);
+  }
+  function track(el) { // a mounted quiz, progress or review element
+    el.classList.add("dlq");
+    mounted.push(el);
+    if (warned) warn(el);
   }
   function storage() {
-    try { var s = root.localStorage; s.getItem(KEY); return s; } catch (e) { return null; }
+    try { var s = root.localStorage; s.getItem(KEY); return s; } catch (e) { cannotSave(); return null; }
   }
   function loadState() {
+    if (warned && memory) return memory; // saving failed this visit: the browser's copy is behind
     var s = storage();
     if (!s) return memory || (memory = emptyState());
-    var raw = s.getItem(KEY), data;
-    if (raw === null) return emptyState();
+    var raw, data;
+    try { raw = s.getItem(KEY); } catch (e) { cannotSave(); return memory || (memory = emptyState()); }
+    if (raw === null) return memory || emptyState();
     try { data = JSON.parse(raw); } catch (e) { data = null; }
     if (!data || typeof data !== "object" || data.version !== 1 || !data.cards || typeof data.cards !== "object") {
       try { s.setItem(KEY + ".unreadable", raw); } catch (e) { /* keep going */ }
@@ -100,18 +154,18 @@
       saveState(fresh);
       return fresh;
     }
-    var cards = {}, dropped = false;
+    var state = emptyState(), dropped = false;
     Object.keys(data.cards).forEach(function (id) {
-      if (validCard(data.cards[id])) cards[id] = data.cards[id]; else dropped = true;
+      if (validCard(data.cards[id])) state.cards[id] = data.cards[id]; else dropped = true;
     });
-    var state = { version: 1, cards: cards };
     if (dropped) saveState(state);
     return state;
   }
   function saveState(state) {
+    memory = state; // what this visit knows, whether or not the browser keeps it
     var s = storage();
-    if (!s) { memory = state; return; }
-    try { s.setItem(KEY, JSON.stringify(state)); } catch (e) { memory = state; }
+    if (!s) return;
+    try { s.setItem(KEY, JSON.stringify(state)); } catch (e) { cannotSave(); }
   }
   function schedule(card, status, now) {
     var box = status === "correct" ? Math.min((card ? card.box : 1) + 1, 5) : 1;
@@ -119,7 +173,7 @@
   }
   function record(lesson, qid, status, now) {
     var state = loadState();
-    var card = schedule(state.cards[qid], status, now === undefined ? Date.now() : now);
+    var card = schedule(has(state.cards, qid) ? state.cards[qid] : null, status, now === undefined ? Date.now() : now);
     card.lesson = lesson;
     state.cards[qid] = card;
     saveState(state);
@@ -204,7 +258,7 @@
   var uids = 0;
   function mountQuestions(el, questions, opts) {
     opts.uid = ++uids;
-    var results = {};
+    var results = Object.create(null);
     var score = h("p", { "class": "dlq-score", role: "status", "aria-live": "polite" });
     function update() {
       var ids = Object.keys(results);
@@ -227,18 +281,17 @@
   function mount(el, quiz, opts) {
     opts = opts || {};
     opts.lesson = quiz.lesson;
-    el.classList.add("dlq");
     mountQuestions(el, quiz.questions, opts);
+    track(el);
   }
 
   function mountReview(el, quizzes, opts) {
     opts = opts || {};
-    var byId = {};
+    var byId = Object.create(null);
     quizzes.forEach(function (quiz) {
       quiz.questions.forEach(function (q) { q.lesson = quiz.lesson; byId[q.id] = q; });
     });
     var due = dueCards().filter(function (id) { return byId[id]; }).map(function (id) { return byId[id]; });
-    el.classList.add("dlq");
     if (!due.length) {
       var cards = loadState().cards;
       var next = Math.min.apply(null, Object.keys(cards).map(function (id) { return cards[id].due; }));
@@ -246,10 +299,12 @@
       el.appendChild(h("p", { "class": "dlq-empty", text: isFinite(next)
         ? "Nothing is due. Next review: " + new Date(next).toLocaleDateString() + "."
         : "Nothing to review yet: take a lesson's quiz first; the questions you answer come back here." }));
+      track(el);
       return;
     }
     opts.label = "Review";
     mountQuestions(el, due, opts);
+    track(el);
   }
 
   function progress(index) {
@@ -263,7 +318,6 @@
 
   function mountProgress(el, index, base) {
     el.innerHTML = "";
-    el.classList.add("dlq");
     el.appendChild(h("ul", { "class": "dlq-progress-list" }, progress(index).map(function (p) {
       var bar = h("progress", { max: String(p.total), value: String(p.correct),
         "aria-label": "Lesson " + p.lesson + " quiz progress" });
@@ -272,6 +326,7 @@
         h("span", { "class": "dlq-count", text: p.correct + " / " + p.total + " correct" })
       ]);
     })));
+    track(el);
   }
 
   // ---- site glue: mount points written by the site's hook -------------------------------------
@@ -307,6 +362,6 @@
   root.DLQuiz = {
     grade: grade, normalise: normalise, parseNumber: parseNumber, schedule: schedule, record: record,
     loadState: loadState, dueCards: dueCards, progress: progress, mount: mount, mountReview: mountReview,
-    mountProgress: mountProgress, KEY: KEY, INTERVAL_DAYS: INTERVAL_DAYS
+    mountProgress: mountProgress, validCard: validCard, KEY: KEY, INTERVAL_DAYS: INTERVAL_DAYS
   };
 })(typeof window !== "undefined" ? window : globalThis);
