@@ -15,6 +15,7 @@ import os
 import re
 import shutil
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -92,29 +93,38 @@ def download_pets(timeout_s: float = 3.0) -> Path:
 
 
 def write_fashion(dest: Path, n: int = OFFLINE_IMAGES) -> Path:
-    """Write `n` of the shipped lesson images (a fixed choice) as PNGs in the Pets layout.
-
-    Safe when several processes (two lesson kernels, a training run) prepare the same folder at once: one
-    of them writes a hidden temporary folder and renames it into place; the others wait for it and use
-    its copy. A complete folder is never deleted.
-    """
-    from filelock import FileLock
-
+    """Write `n` of the shipped lesson images (a fixed choice) as PNGs in the Pets layout, once
+    (`write_folder_once`: safe when several processes prepare the same folder at once)."""
     images, labels, test_index = fashion_mnist.lesson_images()
     keep = np.random.RandomState(0).permutation(len(labels))[:n]
     names = {i: f"{fashion_mnist.FILE_STEMS[int(labels[i])]}_{int(test_index[i]):05d}.png" for i in keep}
-    dest = Path(dest)
-    if _holds_exactly(dest, names.values()):
+
+    def write(folder: Path) -> None:
+        for i, name in names.items():
+            Image.fromarray(images[i]).convert("RGB").save(folder / name)
+
+    return write_folder_once(Path(dest), lambda folder: _holds_exactly(folder, names.values()), write)
+
+
+def write_folder_once(dest: Path, complete: Callable[[Path], bool], write: Callable[[Path], None]) -> Path:
+    """`dest` as `write(folder)` makes it, unless `complete(dest)` already holds.
+
+    Safe when several processes (two lesson kernels, a training run) prepare the same folder at once: one
+    of them writes a hidden temporary folder under a file lock and renames it into place; the others wait
+    for it and use its copy. A complete folder is never deleted; an incomplete one is set aside, then removed.
+    """
+    from filelock import FileLock
+
+    if complete(dest):
         return dest
     dest.parent.mkdir(parents=True, exist_ok=True)
     with FileLock(dest.parent / f".{dest.name}.lock"):
-        if _holds_exactly(dest, names.values()):  # another process made it while this one waited
+        if complete(dest):  # another process made it while this one waited
             return dest
         for leftover in dest.parent.glob(f".{dest.name}.tmp-*"):  # from a run that was killed
             shutil.rmtree(leftover, ignore_errors=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.tmp-", dir=dest.parent))
-        for i, name in names.items():
-            Image.fromarray(images[i]).convert("RGB").save(tmp / name)
+        write(tmp)
         if dest.exists():  # an incomplete or altered copy: set it aside, then remove it
             dest.rename(Path(tempfile.mkdtemp(prefix=f".{dest.name}.tmp-", dir=dest.parent)) / "old")
         tmp.rename(dest)
