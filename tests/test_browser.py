@@ -14,7 +14,7 @@ pytestmark = pytest.mark.browser
 
 CASES = yaml.safe_load((ROOT / "tests/grading_cases.yml").read_text(encoding="utf-8"))
 KEY = "dlcourse.quiz.v1"
-N01 = len(load_quiz("01").questions)  # questions in lesson 1's quiz
+N01 = len(load_quiz("01").items)  # questions in lesson 1's quiz
 
 
 def open_page(page, server, path):
@@ -25,6 +25,13 @@ def open_page(page, server, path):
 
 def question(page, qid):
     return page.locator(f'fieldset[data-qid="{qid}"]').first
+
+
+def open_collapsed(page):
+    """A quiz in a notebook or on a lesson page is one line with the score: click it to open."""
+    summary = page.locator("summary.dlq-cta-summary").first
+    summary.click()
+    return summary
 
 
 def answer(page, qid, choice=None, text=None):
@@ -53,6 +60,8 @@ def test_chromium_grader_agrees_with_python_on_every_case(page, server):
 
 def test_take_a_quiz_reload_and_review(page, server):
     open_page(page, server, "quiz/01_convolutions/")
+    assert f"{N01} questions." in page.locator("article").inner_text()
+    assert page.locator("fieldset.dlq-question").count() == N01, "one variant of each question"
     right = answer(page, "conv-one-step", choice="multiply-sum")
     assert "dlq-correct" in right.get_attribute("class")
     assert "multiply each pair" in right.inner_text()
@@ -73,10 +82,15 @@ def test_take_a_quiz_reload_and_review(page, server):
 
     multi = answer(page, "kernel-blur-sum", choice=["box", "outline"])
     assert "missing" in multi.inner_text() and "dlq-incorrect" in multi.get_attribute("class")
-    assert "Score: 2 of" in page.locator(".dlq-score").inner_text()
+    scores = page.locator(".dlq-score")
+    assert scores.count() == 2, "the score shows at the top and at the bottom"
+    assert scores.all_inner_texts() == [f"Score: 2 of {N01} correct (4 answered)."] * 2
 
     page.reload()
     page.wait_for_load_state("networkidle")
+    assert scores.first.inner_text() == f"Score: 2 of {N01} correct (4 answered).", "answers kept on reload"
+    assert "dlq-correct" in question(page, "conv-one-step").locator(".dlq-result").get_attribute("class")
+    assert question(page, "conv-one-step").locator('input[value="multiply-sum"]').is_checked()
     cards = json.loads(page.evaluate(f"localStorage.getItem('{KEY}')"))["cards"]
     assert {k: v["last"] for k, v in cards.items()} == {
         "conv-one-step": "correct",
@@ -138,7 +152,14 @@ def test_damaged_entries_are_dropped_the_rest_kept(page, server):
 
 def test_quiz_stays_interactive_on_the_rendered_lesson_page(page, server):
     open_page(page, server, "lessons/01_convolutions/")
+    summary = page.locator("summary.dlq-cta-summary")
+    assert summary.count() == 1 and f"Check yourself: {N01} questions." in summary.inner_text()
+    assert not page.locator('fieldset[data-qid="conv-one-step"]').is_visible(), "collapsed to one line"
+    open_collapsed(page)
     result = answer(page, "conv-one-step", choice="matrix-product")
+    assert f"Your score: 0 of {N01} correct (1 answered)" in summary.inner_text()
+    widget_link = page.locator(".dlq-cta-page a")
+    assert widget_link.get_attribute("href") == "../../quiz/01_convolutions/"
     assert "dlq-incorrect" in result.get_attribute("class")
     assert result.locator("a").get_attribute("href") == "#a-convolution-on-one-patch"
     assert page.locator("#a-convolution-on-one-patch").count() == 1
@@ -205,6 +226,8 @@ def test_html_in_the_bank_is_shown_as_text_never_run(browser, tmp_path, monkeypa
     in_a_notebook_or_lesson_page = f"<body>{QuizWidget('01')._repr_html_()}</body>"
     for html in (on_quiz_page, in_a_notebook_or_lesson_page):
         tab = widget_tab(browser, html)
+        if html is in_a_notebook_or_lesson_page:
+            open_collapsed(tab)
         box = question(tab, "q-hostile")
         box.locator('input[value="a"]').check()
         box.locator("button.dlq-check").click()
@@ -223,7 +246,8 @@ def test_a_browser_that_cannot_save_progress_says_so_once(browser, tmp_path):
     )
     tab = widget_tab(browser, f"<body>{QuizWidget('01')._repr_html_()}</body>", init_script=full)
     warning = tab.locator(".dlq-storage-warning")
-    assert warning.count() == 0, "nothing to say before anything is saved"
+    assert warning.count() == 1, "said at once: the attempt's questions cannot be kept either"
+    open_collapsed(tab)
     for qid in [q.get_attribute("data-qid") for q in tab.locator("fieldset[data-qid]").all()[:2]]:
         box = question(tab, qid)
         if box.locator("input.dlq-input").count():
@@ -233,4 +257,61 @@ def test_a_browser_that_cannot_save_progress_says_so_once(browser, tmp_path):
         box.locator("button.dlq-check").click()
     assert warning.count() == 1 and "cannot be saved in this browser" in warning.inner_text()
     assert tab.evaluate("Object.keys(DLQuiz.loadState().cards).length") == 2, "kept for this visit"
+    tab.context.close()
+
+
+def test_one_variant_per_attempt_kept_on_reload_new_on_retry(browser):
+    """The quiz page's behaviour, on lesson 3's quiz (six computed questions with three variants each)."""
+    from dlcourse.quiz.client import client_quiz, static_text
+
+    quiz = load_quiz("03")
+    computed = {item.id: {q.id: q for q in item.variants} for item in quiz.items if item.computed}
+    html = (
+        f"<div id=q></div><script>{static_text('quiz.js')}</script>"
+        f"<script>DLQuiz.mount(document.getElementById('q'), {json.dumps(client_quiz(quiz))})</script>"
+    )
+    old_card = {"box": 2, "due": 0, "lesson": "03", "last": "correct"}
+    seed = (
+        f"if (!localStorage.getItem('{KEY}')) {{ localStorage.setItem('{KEY}', "
+        f"JSON.stringify({{version: 1, cards: {{'smoothing-v2': {json.dumps(old_card)}}}}}));"
+        "localStorage.setItem('dlcourse.quiz.attempts.v1', '{broken'); }"
+    )
+    tab = widget_tab(browser, html, init_script=seed)
+
+    def shown():
+        return dict(
+            tab.locator("fieldset.dlq-question").evaluate_all(
+                "els => els.map(e => [e.dataset.item, e.dataset.qid])"
+            )
+        )
+
+    first = shown()
+    assert list(first) == [item.id for item in quiz.items], "one question each, in order"
+    assert all(first[i] in computed[i] for i in computed), "a variant of each computed question"
+    marked = tab.locator("fieldset.dlq-question:has(.dlq-computed)").evaluate_all(
+        "els => els.map(e => e.dataset.item)"
+    )
+    assert marked == list(computed), "exactly the computed questions are marked"
+    assert tab.evaluate("localStorage.getItem('dlcourse.quiz.attempts.v1.unreadable')") == "{broken"
+    assert "smoothing" in tab.evaluate("Object.keys(DLQuiz.loadState().cards)"), (
+        "an old variant's card is kept"
+    )
+
+    variant = computed["smoothing"][first["smoothing"]]
+    assert "dlq-correct" in answer(tab, variant.id, text=repr(variant.answer)).get_attribute("class")
+    for _ in range(2):
+        tab.reload()
+        assert shown() == first, "a reload keeps the variants"
+        assert tab.locator(".dlq-score").first.inner_text().startswith("Score: 1 of 16 correct (1 answered)")
+        assert "dlq-correct" in question(tab, variant.id).locator(".dlq-result").get_attribute("class")
+
+    tab.locator("button.dlq-again").click()
+    second = shown()
+    assert all(second[i] != first[i] for i in computed), "starting again draws new variants"
+    assert {i: second[i] for i in second if i not in computed} == {
+        i: first[i] for i in first if i not in computed
+    }
+    assert tab.locator(".dlq-score").first.inner_text().startswith("Score: 0 of 16 correct (0 answered)")
+    tab.reload()
+    assert shown() == second, "and keeps them"
     tab.context.close()

@@ -24,10 +24,13 @@ def main(argv: list[str] | None = None) -> int:
     quiz = commands.add_parser(
         "quiz",
         help="take a lesson's quiz, review what is due, grade an answers file, or lint the bank",
-        description="dlcourse quiz [LESSON] | quiz --review | quiz grade FILE | quiz lint",
+        description="dlcourse quiz [LESSON] [--new] | quiz --review | quiz grade FILE | quiz lint",
     )
     quiz.add_argument("words", nargs="*", metavar="LESSON | grade FILE | lint")
     quiz.add_argument("--review", action="store_true", help="ask the questions that are due (Leitner boxes)")
+    quiz.add_argument(
+        "--new", action="store_true", help="start the quiz again with new questions instead of going on"
+    )
 
     trainer = commands.add_parser("train", help="train a classifier with fastai and print its metrics")
     trainer.add_argument("dataset", choices=["pets"])
@@ -51,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
         module = import_module(f"dlcourse.benchmarks.{args.what}")
         module.main(args.options)
         return 0
-    return _quiz(parser, args.words, args.review)
+    return _quiz(parser, args.words, args.review, args.new)
 
 
 def _positive_int(text: str) -> int:
@@ -98,7 +101,7 @@ def _train_pets(args: argparse.Namespace) -> int:
     return 0
 
 
-def _quiz(parser: argparse.ArgumentParser, words: list[str], review: bool) -> int:
+def _quiz(parser: argparse.ArgumentParser, words: list[str], review: bool, new: bool = False) -> int:
     from dlcourse.quiz import QuizFileError
 
     try:
@@ -127,7 +130,7 @@ def _quiz(parser: argparse.ArgumentParser, words: list[str], review: bool) -> in
             )
         from dlcourse.quiz.terminal import take_quiz
 
-        return take_quiz(words[0] if words else None, review)
+        return take_quiz(words[0] if words else None, review, new=new)
     except (QuizFileError, FileNotFoundError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

@@ -154,10 +154,11 @@ def trainable_parameters(learn: Learner) -> int:
     return sum(p.numel() for p in learn.model.parameters() if p.requires_grad)
 
 
-def parameter_counts(n_classes: int) -> dict[str, int]:
-    """Trainable parameters of the offline model with a head for `n_classes`, frozen and unfrozen.
+def parameter_counts(n_classes: int, arch=None) -> dict[str, int]:
+    """Parameters of `arch` (default: the offline model) with a fastai head for `n_classes`: trainable when
+    frozen and unfrozen, and the parts they come from (body, its batch norm, head).
 
-    Uses `dlcourse.fast.set_frozen`, fastai's freeze rule re-stated; the test suite checks both counts
+    Uses `dlcourse.fast.set_frozen`, fastai's freeze rule re-stated; the test suite checks the counts
     against a real fastai learner.
     """
     from fastai.vision.learner import create_vision_model, model_meta
@@ -165,9 +166,18 @@ def parameter_counts(n_classes: int) -> dict[str, int]:
     from dlcourse.fast import set_frozen
     from dlcourse.offline_model import offline_resnet
 
-    model = create_vision_model(offline_resnet, n_classes, pretrained=False)
-    groups = model_meta[offline_resnet]["split"](model)
-    counts = {}
+    arch = arch or offline_resnet
+    model = create_vision_model(arch, n_classes, pretrained=False)
+    groups = model_meta[arch]["split"](model)
+    norm = (torch.nn.BatchNorm1d, torch.nn.BatchNorm2d)
+    body, head = model[0], model[1]
+    counts = {
+        "body": sum(p.numel() for p in body.parameters()),
+        "body_batchnorm": sum(
+            p.numel() for m in body.modules() if isinstance(m, norm) for p in m.parameters()
+        ),
+        "head": sum(p.numel() for p in head.parameters()),
+    }
     for name, frozen in (("frozen", True), ("unfrozen", False)):
         set_frozen(model, groups, frozen)
         counts[name] = sum(p.numel() for p in model.parameters() if p.requires_grad)

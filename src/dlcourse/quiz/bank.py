@@ -2,24 +2,53 @@
 
 from __future__ import annotations
 
+import hashlib
 import importlib
 import json
 import os
 import random
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
 from importlib import resources
 from pathlib import Path
 
 import yaml
 from pydantic import ValidationError
 
-from dlcourse.quiz.schema import Question, QuizFile
+from dlcourse.quiz.grading import grade
+from dlcourse.quiz.schema import Precision, Question, QuizFile
 
 
 class QuizFileError(ValueError):
     """A quiz file that cannot be used, naming the file, the question and the fix."""
+
+
+@dataclass(frozen=True)
+class Variant:
+    """What a computed question's function returns for one draw.
+
+    `other_readings`: answers another correct reading of the prompt gives (a tie for the steepest drop,
+    another counting convention); each must pass the tolerance, or the key is ambiguous.
+    `mistakes`: answers of tempting wrong methods; each must fail the tolerance.
+    """
+
+    params: dict
+    answer: float
+    other_readings: dict[str, float] = field(default_factory=dict)
+    mistakes: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Item:
+    """One question of the bank: a fixed question, or a computed one with its variants.
+
+    A learner sees one variant per attempt; progress and review are kept under the item's id."""
+
+    id: str
+    variants: list[Question]
+    computed: list[Variant] = field(default_factory=list)  # what the function returned, per variant
 
 
 @dataclass(frozen=True)
@@ -30,8 +59,16 @@ class Quiz:
     lesson: str
     title: str
     page: str
-    questions: list[Question]
-    n_computed: int  # how many bank entries are computed by the library
+    items: list[Item]
+
+    @property
+    def questions(self) -> list[Question]:
+        """Every variant of every item (a fixed question is its own single variant)."""
+        return [q for item in self.items for q in item.variants]
+
+    @property
+    def n_computed(self) -> int:
+        return sum(bool(item.computed) for item in self.items)
 
 
 def bank_dir() -> Path:
@@ -76,10 +113,12 @@ def duplicate_ids(quizzes: list[Quiz]) -> list[str]:
     seen: dict[str, Path] = {}
     problems = []
     for quiz in quizzes:
-        for q in quiz.questions:
-            if q.id in seen:
-                problems.append(f"{quiz.path.name}: question '{q.id}': id already used in {seen[q.id].name}")
-            seen[q.id] = quiz.path
+        for item in quiz.items:
+            if item.id in seen:
+                problems.append(
+                    f"{quiz.path.name}: question '{item.id}': id already used in {seen[item.id].name}"
+                )
+            seen[item.id] = quiz.path
     return problems
 
 
@@ -115,7 +154,7 @@ def _parse(path: Path) -> QuizFile:
     return quiz
 
 
-def variant_maker(name: str) -> Callable[[random.Random], tuple[dict, float]]:
+def variant_maker(name: str) -> Callable[[random.Random], Variant | tuple[dict, float]]:
     module, _, attr = name.rpartition(".")
     try:
         return getattr(importlib.import_module(module), attr)
@@ -123,30 +162,46 @@ def variant_maker(name: str) -> Callable[[random.Random], tuple[dict, float]]:
         raise QuizFileError(f"compute.function {name!r} is not a function of dlcourse") from None
 
 
-def make_variants(question: Question) -> list[tuple[dict, float]]:
-    """Run the question's function with its fixed seed: a list of (parameters, answer)."""
+MAX_DRAWS = 50  # per variant asked for
+
+
+def make_variants(question: Question) -> list[Variant]:
+    """Run the question's function with its fixed seed until it gives `variants` different draws: no two
+    with the same parameters or the same answer (a retry must ask something new)."""
     rng = random.Random(question.compute.seed)
     maker = variant_maker(question.compute.function)
-    try:
-        return [maker(rng) for _ in range(question.compute.variants)]
-    except Exception as err:  # the function is the course's own code: report it, do not crash
-        raise QuizFileError(f"{question.compute.function} raised {type(err).__name__}: {err}") from None
+    wanted = question.compute.variants
+    variants: list[Variant] = []
+    for _ in range(MAX_DRAWS * wanted):
+        try:
+            made = maker(rng)
+        except Exception as err:  # the function is the course's own code: report it, do not crash
+            raise QuizFileError(f"{question.compute.function} raised {type(err).__name__}: {err}") from None
+        variant = made if isinstance(made, Variant) else Variant(*made)
+        if all(variant.params != v.params and _fmt(variant.answer) != _fmt(v.answer) for v in variants):
+            variants.append(variant)
+            if len(variants) == wanted:
+                return variants
+    raise QuizFileError(
+        f"{question.compute.function} gives only {len(variants)} different variant(s) in "
+        f"{MAX_DRAWS * wanted} draws, {wanted} asked for (duplicates repeat the parameters or the answer): "
+        "lower `variants` or give the function more settings to draw from"
+    )
 
 
 def _expand(path: Path, quiz: QuizFile) -> Quiz:
-    questions: list[Question] = []
-    n_computed = 0
+    items: list[Item] = []
     for q in quiz.questions:
         if q.compute is None:
-            questions.append(q)
+            items.append(Item(q.id, [_as_shown(q)]))
             continue
-        n_computed += 1
         try:
-            variants = make_variants(q)
+            made = make_variants(q)
         except QuizFileError as err:
             raise QuizFileError(f"{path.name}: question '{q.id}': {err}") from None
-        for i, (params, answer) in enumerate(variants, start=1):
-            fields = {**params, "answer": _fmt(answer)}
+        variants = []
+        for i, variant in enumerate(made, start=1):
+            fields = {**variant.params, "answer": _fmt(variant.answer)}
             try:
                 prompt, explanation = q.prompt.format(**fields), q.explanation.format(**fields)
             except (KeyError, IndexError, ValueError) as err:
@@ -154,22 +209,39 @@ def _expand(path: Path, quiz: QuizFile) -> Quiz:
                     f"{path.name}: question '{q.id}': prompt/explanation field {err} is not among the "
                     f"function's parameters {sorted(fields)}"
                 ) from None
-            questions.append(
-                q.model_copy(
-                    update={
-                        "id": f"{q.id}-v{i}",
-                        "prompt": prompt,
-                        "explanation": explanation,
-                        "answer": float(answer),
-                        "compute": None,
-                    }
-                )
-            )
-    return Quiz(path, quiz.lesson, quiz.title, quiz.page, questions, n_computed)
+            update = {"id": f"{q.id}-v{i}", "prompt": prompt, "explanation": explanation, "compute": None}
+            variants.append(_as_shown(q.model_copy(update={**update, "answer": float(variant.answer)})))
+        items.append(Item(q.id, variants, made))
+    return Quiz(path, quiz.lesson, quiz.title, quiz.page, items)
+
+
+def _as_shown(q: Question) -> Question:
+    """The question as every client shows it: the precision expected stated under the prompt, and the
+    choices in a fixed order drawn from their ids, so that the correct one is not always where the bank
+    lists it."""
+    update = {}
+    if q.precision is not None:
+        update["prompt"] = f"{q.prompt.rstrip()}\n\n{q.precision.sentence()}"
+    if q.choices:
+        update["choices"] = sorted(
+            q.choices, key=lambda c: hashlib.sha256(f"{q.id}/{c.id}".encode()).digest()
+        )
+    return q.model_copy(update=update)
 
 
 def _fmt(value: float) -> str:
     return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def at_precision(answer: float, precision: Precision) -> str:
+    """The answer as a learner who rounds at the stated precision types it (halves rounded up)."""
+    value = Decimal(repr(float(answer)))
+    if precision.decimals is not None:
+        exponent = -precision.decimals
+    else:
+        exponent = value.adjusted() - precision.significant + 1 if value else 0
+    rounded = value.quantize(Decimal(1).scaleb(exponent), rounding=ROUND_HALF_UP)
+    return f"{rounded:f}" if -12 < exponent < 12 else f"{rounded:E}"
 
 
 # --- lint ----------------------------------------------------------------------------------------
@@ -222,21 +294,67 @@ def lint(quiz_dir: Path | None = None) -> list[str]:
             problems.append(f"{quiz.path.name}: page {quiz.page!r} does not exist")
             continue
         anchors = heading_anchors(page)
-        for q in quiz.questions:
-            if q.type == "numeric" and q.tolerance is None and not float(q.answer).is_integer():
+        for item in quiz.items:
+            if item.variants[0].section not in anchors:
                 problems.append(
-                    f"{quiz.path.name}: question '{q.id}': answer {q.answer:g} is not a whole number, so it "
-                    "needs a tolerance (abs and/or rel); state the precision expected in the prompt"
+                    f"{quiz.path.name}: question '{item.id}': section '{item.variants[0].section}' is not a "
+                    f"heading of {quiz.page}; headings: {', '.join(sorted(anchors))}"
                 )
-            if q.section not in anchors:
-                problems.append(
-                    f"{quiz.path.name}: question '{q.id}': section '{q.section}' is not a heading "
-                    f"of {quiz.page}; headings: {', '.join(sorted(anchors))}"
-                )
+            problems.extend(f"{quiz.path.name}: question '{qid}': {p}" for qid, p in answer_problems(item))
         for q in _parse(quiz.path).questions:
             if q.compute and make_variants(q) != make_variants(q):
                 problems.append(
                     f"{quiz.path.name}: question '{q.id}': {q.compute.function} gives different "
                     "answers for the same seed; make it depend only on the rng it is given"
+                )
+    return problems
+
+
+def answer_problems(item: Item) -> list[tuple[str, str]]:
+    """(variant id, problem) for numeric keys a learner could not match or that more than one method meets."""
+
+    def passes(q: Question, value: float | str) -> bool:
+        return grade(q, value if isinstance(value, str) else repr(float(value))).status == "correct"
+
+    problems = []
+    made = item.computed or [None] * len(item.variants)
+    for q, variant in zip(item.variants, made, strict=True):
+        if q.type != "numeric":
+            continue
+        if q.precision is None and not float(q.answer).is_integer():
+            problems.append(
+                (
+                    q.id,
+                    f"answer {q.answer:g} is not a whole number, so the precision expected must be stated: "
+                    "add `precision: {decimals: n}` or `{significant: n}` and a tolerance that accepts it",
+                )
+            )
+        if q.precision is not None:
+            typed = at_precision(q.answer, q.precision)
+            if not passes(q, typed):
+                need = abs(Decimal(typed) - Decimal(repr(q.answer)))
+                problems.append(
+                    (
+                        q.id,
+                        f"the key {q.answer:g} at the stated precision is {typed}, which fails the "
+                        f"tolerance (it is {need:g} away): widen the tolerance or ask for more precision",
+                    )
+                )
+        for why, value in variant.other_readings.items() if variant else []:
+            if not passes(q, value):
+                problems.append(
+                    (
+                        q.id,
+                        f"has more than one correct answer: {why} gives {value:g}, the key is {q.answer:g}",
+                    )
+                )
+        for why, value in variant.mistakes.items() if variant else []:
+            if passes(q, value):
+                problems.append(
+                    (
+                        q.id,
+                        f"the mistake '{why}' gives {value:g}, which passes as correct (key {q.answer:g}): "
+                        "choose settings where the methods differ, or a tighter tolerance",
+                    )
                 )
     return problems

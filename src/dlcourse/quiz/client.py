@@ -7,6 +7,7 @@ from importlib import resources
 from markdown_it import MarkdownIt
 
 from dlcourse.quiz.bank import Quiz
+from dlcourse.quiz.schema import Question
 
 # CommonMark with raw HTML turned off: bank text is Markdown; any HTML in it is shown as text, and links
 # to javascript: and similar are refused.
@@ -28,40 +29,50 @@ def page_url(page: str) -> str:
 
 
 def client_quiz(quiz: Quiz, same_page: bool = False) -> dict:
-    """JSON-ready quiz. Section links are site-relative, or '#anchor' when shown on the lesson page itself."""
+    """JSON-ready quiz: one entry per question, holding its variants (the browser shows one per attempt).
+    Section links are site-relative, or '#anchor' when shown on the lesson page itself."""
     base = "" if same_page else page_url(quiz.page)
     return {
         "lesson": quiz.lesson,
         "title": quiz.title,
+        "url": page_url(f"quiz/{quiz.path.stem}.md"),
         "questions": [
             {
-                "id": q.id,
-                "type": q.type,
-                "prompt": _html(q.prompt),
-                "explanation": _inline(q.explanation),
-                "link": f"{base}#{q.section}",
-                **(
-                    {
-                        "choices": [
-                            {
-                                "id": c.id,
-                                "html": _inline(c.text),
-                                "correct": c.correct,
-                                "feedback": _inline(c.feedback),
-                            }
-                            for c in q.choices
-                        ]
-                    }
-                    if q.choices
-                    else {}
-                ),
-                **({"answer": q.answer} if q.answer is not None else {}),
-                **({"tolerance": {"abs": q.tolerance.abs, "rel": q.tolerance.rel}} if q.tolerance else {}),
-                **({"accept": q.accept} if q.accept else {}),
-                **({"pattern": q.pattern} if q.pattern else {}),
+                "id": item.id,
+                "computed": bool(item.computed),
+                "variants": [_client_question(q, base) for q in item.variants],
             }
-            for q in quiz.questions
+            for item in quiz.items
         ],
+    }
+
+
+def _client_question(q: Question, base: str) -> dict:
+    return {
+        "id": q.id,
+        "type": q.type,
+        "prompt": _html(q.prompt),
+        "explanation": _inline(q.explanation),
+        "link": f"{base}#{q.section}",
+        **(
+            {
+                "choices": [
+                    {
+                        "id": c.id,
+                        "html": _inline(c.text),
+                        "correct": c.correct,
+                        "feedback": _inline(c.feedback),
+                    }
+                    for c in q.choices
+                ]
+            }
+            if q.choices
+            else {}
+        ),
+        **({"answer": q.answer} if q.answer is not None else {}),
+        **({"tolerance": {"abs": q.tolerance.abs, "rel": q.tolerance.rel}} if q.tolerance else {}),
+        **({"accept": q.accept} if q.accept else {}),
+        **({"pattern": q.pattern} if q.pattern else {}),
     }
 
 

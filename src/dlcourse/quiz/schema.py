@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 ID = r"^[a-z0-9][a-z0-9-]*$"
+VARIANT_SUFFIX = re.compile(r"-v[0-9]+$")  # reserved: computed questions' variants are id-v1, id-v2, ...
 
 
 class Strict(BaseModel):
@@ -24,6 +25,24 @@ class Choice(Strict):
 class Tolerance(Strict):
     abs: float = Field(0.0, ge=0)
     rel: float = Field(0.0, ge=0)
+
+
+class Precision(Strict):
+    """The precision a numeric answer is expected at; stated to the learner under the prompt."""
+
+    decimals: int | None = Field(None, ge=0, le=12)
+    significant: int | None = Field(None, ge=1, le=12)
+
+    @model_validator(mode="after")
+    def _one_of(self) -> Precision:
+        if (self.decimals is None) == (self.significant is None):
+            raise ValueError("precision needs exactly one of `decimals` or `significant`")
+        return self
+
+    def sentence(self) -> str:
+        n = self.decimals if self.decimals is not None else self.significant
+        unit = "decimal place" if self.decimals is not None else "significant figure"
+        return f"Give the answer to {n} {unit}{'s' if n != 1 else ''}."
 
 
 class Compute(Strict):
@@ -45,6 +64,7 @@ class Question(Strict):
     choices: list[Choice] | None = None
     answer: float | None = None
     tolerance: Tolerance | None = None
+    precision: Precision | None = None
     accept: list[str] | None = None
     pattern: str | None = None
     compute: Compute | None = None
@@ -62,7 +82,11 @@ class Question(Strict):
                 raise ValueError(f"a single question needs exactly one correct choice, has {n_correct}")
             if self.type == "multi" and n_correct < 1:
                 raise ValueError("a multi question needs at least one correct choice")
-            extra = [f for f in ("answer", "tolerance", "accept", "pattern", "compute") if getattr(self, f)]
+            extra = [
+                f
+                for f in ("answer", "tolerance", "precision", "accept", "pattern", "compute")
+                if getattr(self, f)
+            ]
         elif self.type == "numeric":
             if (self.answer is None) == (self.compute is None):
                 raise ValueError("a numeric question needs either `answer` or `compute`, not both")
@@ -70,10 +94,21 @@ class Question(Strict):
         else:
             if not self.accept and not self.pattern:
                 raise ValueError("a text question needs `accept` (a list of answers) or `pattern`")
-            extra = [f for f in ("choices", "answer", "tolerance", "compute") if getattr(self, f) is not None]
+            extra = [
+                f
+                for f in ("choices", "answer", "tolerance", "precision", "compute")
+                if getattr(self, f) is not None
+            ]
         if extra:
             raise ValueError(f"a {self.type} question does not use {', '.join(extra)}: remove it")
         return self
+
+    @field_validator("id")
+    @classmethod
+    def _not_a_variant_id(cls, value: str) -> str:
+        if VARIANT_SUFFIX.search(value):
+            raise ValueError(f"id {value!r} ends like a variant id (-v1, -v2, ...): rename it")
+        return value
 
     @field_validator("pattern")
     @classmethod

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import random
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -13,10 +14,10 @@ from rich.markdown import Markdown
 from rich.panel import Panel
 from rich.table import Table
 
-from dlcourse.quiz.bank import Quiz, QuizFileError, load_bank, load_quiz
+from dlcourse.quiz.bank import Item, Quiz, QuizFileError, load_bank, load_quiz
 from dlcourse.quiz.client import page_url
 from dlcourse.quiz.grading import grade
-from dlcourse.quiz.review import ReviewState
+from dlcourse.quiz.review import ReviewState, pick_variants, question_id
 from dlcourse.quiz.schema import Question
 from dlcourse.site.links import SITE_URL
 
@@ -43,21 +44,25 @@ def run(
     state: ReviewState,
     console: Console,
     ask: Callable[[Question], Any] = ask_with_questionary,
+    attempt: dict | None = None,
+    first: int = 1,
+    total: int | None = None,
 ) -> tuple[int, int]:
-    """Ask each question until the answer can be graded; show verdicts; return (correct, asked)."""
+    """Ask each question until the answer can be graded; show verdicts; return (correct, asked).
+    Progress is kept under the question's id (not the variant's); `attempt` records each verdict."""
     right = asked = 0
-    for i, (quiz, q) in enumerate(questions, start=1):
+    total = total or len(questions)
+    for i, (quiz, q) in enumerate(questions, start=first):
+        mark = " · computed" if question_id(q.id) != q.id else ""
         console.print(
             Panel(
-                Markdown(q.prompt),
-                title=f"Question {i} of {len(questions)} · {quiz.title}",
-                title_align="left",
+                Markdown(q.prompt), title=f"Question {i} of {total}{mark} · {quiz.title}", title_align="left"
             )
         )
         while True:
             response = ask(q)
             if response is None:
-                console.print("Stopped. Your answers so far are saved.")
+                console.print("Stopped. Your answers so far are saved; run the same command to go on.")
                 state.save()
                 return right, asked
             verdict = grade(q, response)
@@ -71,7 +76,9 @@ def run(
             console.print(f"  • {sentence}")
         console.print(Markdown(f"**Why:** {q.explanation}"))
         console.print(f"[dim]Read more: {SITE_URL}{page_url(quiz.page)}#{q.section}[/]\n")
-        state.record(quiz.lesson, q.id, verdict.status)
+        state.record(quiz.lesson, question_id(q.id), verdict.status)
+        if attempt is not None:
+            attempt["answered"][question_id(q.id)] = verdict.status
         state.save()
     return right, asked
 
@@ -82,29 +89,56 @@ def take_quiz(
     console: Console | None = None,
     ask: Callable[[Question], Any] = ask_with_questionary,
     state: ReviewState | None = None,
+    rng: random.Random | None = None,
+    new: bool = False,
 ) -> int:
+    """A lesson's quiz (or every lesson's), one variant of each question, going on where the learner
+    stopped; or the questions due for review, each in a fresh variant."""
     console = console or Console()
     state = state or ReviewState()
+    rng = rng or random.Random()
     if state.warning:
         console.print(f"[yellow]{state.warning}[/]")
     if review:
-        by_id = {q.id: (quiz, q) for quiz in load_bank() for q in quiz.questions}
-        due = [by_id[qid] for qid in state.due() if qid in by_id]
+        items = {item.id: (quiz, item) for quiz in load_bank() for item in quiz.items}
+        due = [items[qid] for qid in state.due() if qid in items]
         if not due:
             console.print("Nothing is due for review. Take a lesson's quiz first, or come back later.")
             return 0
-        questions = due
-    else:
-        quizzes = [load_quiz(lesson)] if lesson else load_bank()
-        questions = [(quiz, q) for quiz in quizzes for q in quiz.questions]
-    right, asked = run(questions, state, console, ask)
-    table = Table(title="Your score")
-    table.add_column("answered")
-    table.add_column("correct")
-    table.add_column("score")
-    table.add_row(str(asked), str(right), f"{right / asked:.0%}" if asked else "-")
-    console.print(table)
+        picks = pick_variants([item for _, item in due], None, None, rng)
+        questions = [(quiz, _variant(item, picks[item.id])) for quiz, item in due]
+        right, asked = run(questions, state, console, ask)
+        _score(console, right, asked, asked)
+        return 0
+    for quiz in [load_quiz(lesson)] if lesson else load_bank():
+        attempt = state.attempt(quiz, rng, new)
+        done = attempt["answered"]
+        if done:
+            console.print(
+                f"Going on with your attempt at lesson {quiz.lesson}: {len(done)} of {len(quiz.items)} "
+                f"answered. `dlcourse quiz {quiz.lesson} --new` starts again with new questions."
+            )
+        todo = [
+            (quiz, _variant(item, attempt["picks"][item.id])) for item in quiz.items if item.id not in done
+        ]
+        _, asked = run(todo, state, console, ask, attempt, first=len(done) + 1, total=len(quiz.items))
+        right = sum(status == "correct" for status in done.values())
+        _score(console, right, len(done), len(quiz.items))
+        if asked < len(todo):
+            break
     return 0
+
+
+def _variant(item: Item, variant_id: str) -> Question:
+    return next(q for q in item.variants if q.id == variant_id)
+
+
+def _score(console: Console, right: int, answered: int, total: int) -> None:
+    table = Table(title="Your score")
+    for column in ("questions", "answered", "correct", "score"):
+        table.add_column(column)
+    table.add_row(str(total), str(answered), str(right), f"{right / answered:.0%}" if answered else "-")
+    console.print(table)
 
 
 MAX_ANSWERS_FILE = 1_000_000  # bytes: far more than a quiz's answers need
@@ -138,7 +172,7 @@ def grade_file(path: Path) -> dict:
     known = {q.id for q in quiz.questions}
     return {
         "lesson": quiz.lesson,
-        "total": len(quiz.questions),
+        "total": len(quiz.items),
         "answered": len(results),
         "correct": sum(r["status"] == "correct" for r in results),
         "results": results,

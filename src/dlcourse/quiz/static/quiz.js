@@ -154,13 +154,18 @@
       saveState(fresh);
       return fresh;
     }
-    var state = emptyState(), dropped = false;
+    var state = emptyState(), changed = false;
     Object.keys(data.cards).forEach(function (id) {
-      if (validCard(data.cards[id])) state.cards[id] = data.cards[id]; else dropped = true;
+      if (!validCard(data.cards[id])) { changed = true; return; }
+      var base = questionId(id); // cards of one variant (id-v2) are kept under the question's id
+      if (base !== id) changed = true;
+      if (!has(state.cards, base) || data.cards[id].due < state.cards[base].due) state.cards[base] = data.cards[id];
     });
-    if (dropped) saveState(state);
+    if (changed) saveState(state);
     return state;
   }
+  // The same rule as review.py's question_id: question ids never end in -v<digits>, variant ids do.
+  function questionId(id) { return id.replace(/-v[0-9]+$/, ""); }
   function saveState(state) {
     memory = state; // what this visit knows, whether or not the browser keeps it
     var s = storage();
@@ -186,10 +191,83 @@
       .sort(function (a, b) { return cards[a].box - cards[b].box || cards[a].due - cards[b].due; });
   }
 
+  // ---- attempts: one variant of each question, kept until the learner starts again ------------
+  var ATTEMPTS = "dlcourse.quiz.attempts.v1";
+  var attemptMemory = Object.create(null); // used when storage fails
+
+  function isStringMap(x) {
+    return !!x && typeof x === "object" && !Array.isArray(x) &&
+      Object.keys(x).every(function (k) { return typeof x[k] === "string"; });
+  }
+  function validAttempt(a) {
+    var answersOk = !!a && !!a.answers && typeof a.answers === "object" && !Array.isArray(a.answers) &&
+      Object.keys(a.answers).every(function (k) {
+        var r = a.answers[k];
+        return typeof r === "string" || (Array.isArray(r) && r.every(function (x) { return typeof x === "string"; }));
+      });
+    return answersOk && isStringMap(a.picks) && isStringMap(a.results);
+  }
+  function loadAttempts() {
+    var s = storage(), raw = null, data = null;
+    if (s) { try { raw = s.getItem(ATTEMPTS); } catch (e) { cannotSave(); } }
+    if (raw === null || warned) return attemptMemory;
+    try { data = JSON.parse(raw); } catch (e) { data = null; }
+    var all = Object.create(null);
+    if (!data || typeof data !== "object") {
+      try { s.setItem(ATTEMPTS + ".unreadable", raw); } catch (e) { /* keep going */ }
+      return all;
+    }
+    Object.keys(data).forEach(function (lesson) { if (validAttempt(data[lesson])) all[lesson] = data[lesson]; });
+    return all;
+  }
+  function saveAttempt(lesson, attempt) {
+    var all = loadAttempts();
+    all[lesson] = attempt;
+    attemptMemory = all;
+    var s = storage();
+    if (!s) return;
+    try { s.setItem(ATTEMPTS, JSON.stringify(all)); } catch (e) { cannotSave(); }
+  }
+  // One variant per question: the one kept in `picks` if it still exists, else a random one, avoiding
+  // the variant of `previous` (the last attempt) when there is another.
+  function pickVariants(questions, picks, previous, random) {
+    random = random || Math.random;
+    var out = Object.create(null);
+    questions.forEach(function (item) {
+      var ids = item.variants.map(function (v) { return v.id; });
+      if (picks && has(picks, item.id) && ids.indexOf(picks[item.id]) >= 0) { out[item.id] = picks[item.id]; return; }
+      var fresh = ids.filter(function (id) { return !previous || id !== previous[item.id]; });
+      var pool = fresh.length ? fresh : ids;
+      out[item.id] = pool[Math.floor(random() * pool.length)];
+    });
+    return out;
+  }
+  function currentAttempt(quiz) {
+    var saved = loadAttempts()[quiz.lesson];
+    var attempt = saved || { picks: Object.create(null), answers: Object.create(null), results: Object.create(null) };
+    var picks = pickVariants(quiz.questions, attempt.picks, null);
+    var same = saved && Object.keys(picks).every(function (id) { return attempt.picks[id] === picks[id]; });
+    if (!same) {
+      quiz.questions.forEach(function (item) { // answers to a variant no longer shown are not kept
+        if (attempt.picks[item.id] !== picks[item.id]) { delete attempt.answers[item.id]; delete attempt.results[item.id]; }
+      });
+      attempt.picks = picks;
+      saveAttempt(quiz.lesson, attempt);
+    }
+    return attempt;
+  }
+  function newAttempt(quiz, previous) {
+    var attempt = { picks: pickVariants(quiz.questions, null, previous.picks), answers: {}, results: {} };
+    saveAttempt(quiz.lesson, attempt);
+    return attempt;
+  }
+  function chosen(item, id) { return item.variants.filter(function (v) { return v.id === id; })[0]; }
+
   // ---- rendering ----------------------------------------------------------------------------
   function h(tag, attrs, children) {
     var el = document.createElement(tag);
     Object.keys(attrs || {}).forEach(function (k) {
+      if (attrs[k] === null || attrs[k] === undefined) return;
       if (k === "html") el.innerHTML = attrs[k]; else if (k === "text") el.textContent = attrs[k];
       else el.setAttribute(k, attrs[k]);
     });
@@ -208,7 +286,17 @@
     return box.querySelector("input.dlq-input").value;
   }
 
-  function renderQuestion(q, index, total, opts, onGraded) {
+  function setResponse(box, q, response) {
+    if (q.type === "single" || q.type === "multi") {
+      var wanted = [].concat(response);
+      box.querySelectorAll("input").forEach(function (x) { x.checked = wanted.indexOf(x.value) >= 0; });
+    } else {
+      box.querySelector("input.dlq-input").value = response;
+    }
+  }
+
+  // One question (a variant). `item` is the id progress is kept under; `saved` a response to show again.
+  function renderQuestion(q, item, computed, index, total, opts, onGraded, saved) {
     var name = "dlq-" + opts.uid + "-" + q.id;
     var inputs;
     if (q.type === "single" || q.type === "multi") {
@@ -223,12 +311,17 @@
     var hint = q.type === "multi" ? h("p", { "class": "dlq-hint", text: "Select all that apply." }) : null;
     var button = h("button", { type: "button", "class": "md-button dlq-check", text: "Check" });
     var result = h("div", { "class": "dlq-result", role: "status", "aria-live": "polite" });
-    var box = h("fieldset", { "class": "dlq-question", "data-qid": q.id }, [
-      h("legend", { text: (opts.label || "Question") + " " + (index + 1) + " of " + total }),
+    var box = h("fieldset", { "class": "dlq-question", "data-qid": q.id, "data-item": item }, [
+      h("legend", {}, [
+        document.createTextNode((opts.label || "Question") + " " + (index + 1) + " of " + total),
+        computed ? h("span", { "class": "dlq-computed", title: "Its numbers come from the course's code; " +
+          "starting again gives new ones.", text: "computed" }) : null
+      ]),
       h("div", { "class": "dlq-prompt", html: q.prompt }), hint, inputs, button, result
     ]);
-    function check() {
-      var v = grade(q, responseOf(box, q));
+    function check(again) {
+      var response = responseOf(box, q);
+      var v = grade(q, response);
       result.className = "dlq-result dlq-" + v.status;
       result.innerHTML = "";
       result.appendChild(h("p", { "class": "dlq-message", text: v.message }));
@@ -240,13 +333,14 @@
       if (v.status !== "invalid") {
         result.appendChild(h("div", { "class": "dlq-explanation", html: q.explanation }));
         if (q.link) result.appendChild(h("a", { href: resolve(q.link, opts.root), text: "Read the section again" }));
-        onGraded(q, v);
+        onGraded(item, v, response, again === true);
       }
     }
     button.addEventListener("click", check);
     if (q.type === "numeric" || q.type === "text") {
       inputs.addEventListener("keydown", function (e) { if (e.key === "Enter") check(); });
     }
+    if (saved !== undefined) { setResponse(box, q, saved); check(true); }
     return box;
   }
 
@@ -255,33 +349,91 @@
     return base + link;
   }
 
+  function scoreLine(where) {
+    var bar = h("progress", { "class": "dlq-score-bar", max: "1", value: "0", "aria-hidden": "true" });
+    return h("div", { "class": "dlq-score-line dlq-score-" + where }, [
+      h("p", { "class": "dlq-score", role: where === "top" ? "status" : null, "aria-live": "polite" }), bar
+    ]);
+  }
+
   var uids = 0;
-  function mountQuestions(el, questions, opts) {
+  // questions: [{item, computed, q}] in order; attempt: where responses and results are kept (null: not kept).
+  function mountQuestions(el, questions, opts, attempt) {
     opts.uid = ++uids;
     var results = Object.create(null);
-    var score = h("p", { "class": "dlq-score", role: "status", "aria-live": "polite" });
+    var lines = [scoreLine("top"), scoreLine("bottom")];
     function update() {
       var ids = Object.keys(results);
       var right = ids.filter(function (id) { return results[id] === "correct"; }).length;
-      score.textContent = "Score: " + right + " of " + questions.length + " correct (" + ids.length + " answered).";
-      if (opts.onScore) opts.onScore(right, ids.length);
+      var text = "Score: " + right + " of " + questions.length + " correct (" + ids.length + " answered).";
+      lines.forEach(function (line) {
+        line.querySelector(".dlq-score").textContent = text;
+        var bar = line.querySelector("progress");
+        bar.max = String(questions.length);
+        bar.value = String(ids.length);
+      });
+      if (opts.onScore) opts.onScore(right, ids.length, questions.length);
     }
     el.innerHTML = "";
-    questions.forEach(function (q, i) {
-      el.appendChild(renderQuestion(q, i, questions.length, opts, function (q, v) {
-        results[q.id] = v.status;
-        record(q.lesson || opts.lesson, q.id, v.status);
+    el.appendChild(lines[0]);
+    questions.forEach(function (x, i) {
+      var saved = attempt && has(attempt.answers, x.item) ? attempt.answers[x.item] : undefined;
+      var onGraded = function (item, v, response, again) {
+        results[item] = v.status;
+        if (!again) {
+          record(x.q.lesson || opts.lesson, item, v.status);
+          if (attempt) {
+            attempt.answers[item] = response;
+            attempt.results[item] = v.status;
+            saveAttempt(opts.lesson, attempt);
+          }
+        }
         update();
-      }));
+      };
+      el.appendChild(renderQuestion(x.q, x.item, x.computed, i, questions.length, opts, onGraded, saved));
     });
-    el.appendChild(score);
+    el.appendChild(lines[1]);
+    if (opts.onRestart) {
+      el.appendChild(h("p", { "class": "dlq-restart" }, [
+        h("button", { type: "button", "class": "md-button dlq-again", text: "Start again with new questions" })
+      ]));
+      el.querySelector(".dlq-again").addEventListener("click", opts.onRestart);
+    }
     update();
   }
 
+  // A lesson's quiz. opts.collapsed: a short summary with the score, the quiz one click away (lesson pages).
   function mount(el, quiz, opts) {
     opts = opts || {};
     opts.lesson = quiz.lesson;
-    mountQuestions(el, quiz.questions, opts);
+    var target = el;
+    if (opts.collapsed) {
+      var status = h("span", { "class": "dlq-cta-score" });
+      var summary = h("summary", { "class": "dlq-cta-summary" }, [
+        h("strong", { text: "Check yourself: " + quiz.questions.length + " questions. " }), status
+      ]);
+      target = h("div", { "class": "dlq-cta-body" });
+      // On the site's lesson page the quiz page is a relative link; elsewhere (Jupyter, Colab) the site's.
+      var onSite = typeof location !== "undefined" && /\/lessons\/[0-9]{2}_[^/]+\/$/.test(location.pathname);
+      var href = onSite && quiz.url ? "../../" + quiz.url : opts.pageUrl;
+      var links = href ? h("p", { "class": "dlq-cta-page" }, [
+        h("a", { href: href, text: "Open the quiz on its own page" })
+      ]) : null;
+      el.innerHTML = "";
+      el.appendChild(h("details", { "class": "dlq-cta" }, [summary, links, target]));
+      opts.onScore = function (right, answered, total) {
+        status.textContent = answered ? "Your score: " + right + " of " + total + " correct (" + answered +
+          " answered). Open to continue." : "Open the quiz here.";
+      };
+    }
+    function render(attempt) {
+      var questions = quiz.questions.map(function (item) {
+        return { item: item.id, computed: item.computed, q: chosen(item, attempt.picks[item.id]) };
+      });
+      opts.onRestart = function () { render(newAttempt(quiz, attempt)); };
+      mountQuestions(target, questions, opts, attempt);
+    }
+    render(currentAttempt(quiz));
     track(el);
   }
 
@@ -289,7 +441,10 @@
     opts = opts || {};
     var byId = Object.create(null);
     quizzes.forEach(function (quiz) {
-      quiz.questions.forEach(function (q) { q.lesson = quiz.lesson; byId[q.id] = q; });
+      quiz.questions.forEach(function (item) {
+        item.variants.forEach(function (v) { v.lesson = quiz.lesson; });
+        byId[item.id] = item;
+      });
     });
     var due = dueCards().filter(function (id) { return byId[id]; }).map(function (id) { return byId[id]; });
     if (!due.length) {
@@ -303,7 +458,10 @@
       return;
     }
     opts.label = "Review";
-    mountQuestions(el, due, opts);
+    var picks = pickVariants(due, null, null); // a fresh variant of each computed question
+    mountQuestions(el, due.map(function (item) {
+      return { item: item.id, computed: item.computed, q: chosen(item, picks[item.id]) };
+    }), opts, null);
     track(el);
   }
 
@@ -362,6 +520,7 @@
   root.DLQuiz = {
     grade: grade, normalise: normalise, parseNumber: parseNumber, schedule: schedule, record: record,
     loadState: loadState, dueCards: dueCards, progress: progress, mount: mount, mountReview: mountReview,
-    mountProgress: mountProgress, validCard: validCard, KEY: KEY, INTERVAL_DAYS: INTERVAL_DAYS
+    mountProgress: mountProgress, validCard: validCard, questionId: questionId, pickVariants: pickVariants,
+    KEY: KEY, ATTEMPTS: ATTEMPTS, INTERVAL_DAYS: INTERVAL_DAYS
   };
 })(typeof window !== "undefined" ? window : globalThis);
