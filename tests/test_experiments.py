@@ -9,7 +9,13 @@ from dlcourse.mode import detect_mode
 OFFLINE = detect_mode("offline")
 FUNCTIONS = list(dict.fromkeys(fn for fn, _, _ in experiments.EFFECTS.values()))
 # the effects the lessons claim as robust; the others are shown with the words "not robust" beside them
-CLAIMED = {"pretrained vs scratch", "LR finder vs 100x", "discriminative vs one rate"}
+CLAIMED = {
+    "pretrained vs scratch",
+    "LR finder vs 100x",
+    "discriminative vs one rate",
+    "no augmentation vs left-right flips",
+    "one size vs progressive resizing",
+}
 
 
 @pytest.fixture(scope="module")

@@ -81,3 +81,7 @@ def test_lesson_2_reads_pets_from_fastais_data_folder(full_mode_lessons, full_en
 
 def test_lesson_5_trains_the_bigger_model_in_full_mode(full_mode_lessons):
     assert "ResNet-50 final error rate:" in stdout(full_mode_lessons["05_unfreezing.ipynb"])
+
+
+def test_lesson_6_trains_the_bigger_model_with_its_precision_named(full_mode_lessons):
+    assert "ResNet-50 trains in: " in stdout(full_mode_lessons["06_data_blocks.ipynb"])

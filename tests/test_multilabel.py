@@ -414,3 +414,83 @@ def test_the_sweep_equals_the_metrics_and_its_best_threshold_is_the_argmax(seed)
 def test_ties_go_to_the_lowest_threshold():
     sweep = pd.DataFrame({"threshold": [0.1, 0.2, 0.3], "fbeta": [0.5, 0.7, 0.7], "accuracy": [0, 0, 0]})
     assert ml.best_threshold(sweep) == 0.2
+
+
+# --- the lesson's learner and its helpers ------------------------------------------------------------------
+
+
+def test_the_lessons_learner_uses_bce_and_metrics_that_equal_ours_without_warnings(dls):
+    from fastai.losses import BCEWithLogitsLossFlat
+
+    torch.manual_seed(0)
+    learn = ml.make_multilabel_learner(dls, OFFLINE, thresh=0.3)
+    assert isinstance(learn.loss_func, BCEWithLogitsLossFlat)
+    assert [m.name for m in learn.metrics] == ["accuracy_multi", "fbeta_score"]
+    logits, targets = ml.raw_outputs(learn)
+    assert logits.shape == targets.shape == (400, len(dls.vocab))
+    probs, _ = learn.get_preds()
+    np.testing.assert_allclose(ml.sigmoid(logits), probs.numpy(), rtol=1e-5, atol=1e-6)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # sklearn's UndefinedMetricWarning would print on every epoch
+        _, acc, f2 = learn.validate()
+    assert acc == pytest.approx(ml.accuracy_multi(logits, targets, 0.3), abs=1e-6)
+    assert f2 == pytest.approx(ml.fbeta(logits, targets, beta=2, thresh=0.3), abs=1e-6)
+    assert f2 == pytest.approx(fastai_fbeta(torch.tensor(logits), torch.tensor(targets), 0.3), abs=1e-6)
+
+
+def test_worked_tables_and_one_tag_per_image():
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(0, 3, (5, 6)), rng.integers(0, 2, (5, 6))
+    vocab = list("abcdef")
+    table = ml.worked_bce(x[0], y[0], vocab)
+    assert table.loss.mean() == pytest.approx(ml.binary_cross_entropy_with_logits(x[:1], y[:1]))
+    assert list(table.present) == list(y[0])
+    both = ml.softmax_vs_sigmoid(x[0], y[0], vocab)
+    assert both.softmax.sum() == pytest.approx(1.0) and (both.sigmoid == ml.sigmoid(x[0])).all()
+    one = ml.argmax_tags(x)
+    assert (one.sum(1) == 1).all() and (one.argmax(1) == x.argmax(1)).all()
+    assert ml.tags_of([0, 1, 1, 0, 0, 0], vocab) == "b c" and ml.tags_of(np.zeros(6), vocab) == "(none)"
+    assert ml.tags_of([0.1, 0.6, 0.5, 0, 0, 0.9], vocab, thresh=0.5) == "b f"
+
+
+def test_a_threshold_chosen_on_half_the_images_is_scored_on_the_other_half():
+    rng = np.random.default_rng(1)
+    targets = rng.integers(0, 2, (300, 6))
+    probs = ml.sigmoid(2 * (targets - 0.5) + rng.normal(0, 1.5, targets.shape))
+    halves = ml.threshold_halves(probs, targets, splits=40, seed=3)
+    assert list(halves.columns) == ["split", "threshold", "choosing", "held_out"] and len(halves) == 40
+    pd.testing.assert_frame_equal(halves, ml.threshold_halves(probs, targets, splits=40, seed=3))
+    order = np.random.default_rng(3).permutation(300)
+    first, other = order[:150], order[150:]
+    sweep = ml.threshold_sweep(probs[first], targets[first])
+    assert halves.threshold[0] == ml.best_threshold(sweep) and halves.choosing[0] == sweep.fbeta.max()
+    assert halves.held_out[0] == ml.fbeta(
+        probs[other], targets[other], thresh=halves.threshold[0], sigmoid=False
+    )
+    assert (halves.choosing - halves.held_out).mean() > 0, "choosing and scoring on the same images flatters"
+
+
+def test_the_rehearsal_lays_out_planet_and_the_harness_shrinks_its_images(tmp_path):
+    from fastai.data.external import URLs, untar_data
+
+    from dlcourse import rehearsal
+
+    with environment({"FASTAI_HOME": str(tmp_path)}):
+        folder = rehearsal.install_planet(n=20)
+        assert folder == untar_data(URLs.PLANET_SAMPLE) == ml.planet_path(FULL)
+        df = pd.read_csv(folder / "labels.csv")
+        assert len(df) == 20 and set(df.tags.str.split(" ").explode()) <= set(rehearsal.PLANET_TAGS)
+        with Image.open(folder / "train" / "train_0.jpg") as image:
+            assert (image.format, image.size) == ("JPEG", (256, 256))
+        namespace: dict = {}
+        saved = ml.FULL, data.FULL
+        try:
+            exec(rehearsal.harness_code(batch_size=4, size=64), namespace)
+            assert (ml.FULL.batch_size, ml.FULL.size) == (4, 64)
+            x, y = ml.multilabel_dataloaders(folder, FULL).train.one_batch()
+        finally:
+            import fastai.learner
+
+            ml.FULL, data.FULL = saved
+            fastai.learner.defaults.callbacks.remove(rehearsal.ShortRuns)
+    assert x.shape == (4, 3, 64, 64) and y.shape[0] == 4

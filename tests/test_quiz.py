@@ -418,7 +418,7 @@ def test_terminal_reasks_on_invalid_then_grades_and_schedules(tmp_path):
 
 
 def test_terminal_is_really_interactive(tmp_path):
-    """Drive `dlcourse quiz 01` through a pseudo-terminal: enter picks the first choice, Ctrl-C stops."""
+    """Drive `dlcourse quiz 01` in a pseudo-terminal: arrow keys and enter pick a choice, Ctrl-C stops."""
     import pexpect
 
     env = {
@@ -436,9 +436,11 @@ def test_terminal_is_really_interactive(tmp_path):
         timeout=60,
         dimensions=(40, 100),
     )
+    first = load_quiz("01").questions[0]
+    right = [c.correct for c in first.choices].index(True)  # choices are shown in their fixed order
     child.expect("Question 1 of")
     child.expect("Your answer")
-    child.send("\r")  # the first choice: the multiply-and-sum, the right one
+    child.send("\x1b[B" * right + "\r")  # down to the multiply-and-sum, the right one
     child.expect("Correct")
     child.expect("Question 2 of")
     child.expect("Your answer")

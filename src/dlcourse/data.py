@@ -11,6 +11,7 @@ the training split (see `dlcourse.fashion_mnist`). The same labelling functions 
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 import shutil
@@ -186,27 +187,71 @@ def _files_error(bad: list[Path], what: str, problem: str, fix: str) -> DataErro
     return DataError(f"{len(bad)} {what} in {bad[0].parent} {problem}: {names}. {fix} them, then run again.")
 
 
+AUGMENT = "default"  # pets_dataloaders' batch transforms unless told otherwise: fastai's aug_transforms
+
+
+def pets_config(mode: Mode, size: int | None = None) -> DataConfig:
+    """The mode's data settings; `size` sets the final image size (and the presize in proportion)."""
+    cfg = OFFLINE if mode.offline else FULL
+    if size is None or size == cfg.size:
+        return cfg
+    return dataclasses.replace(cfg, item_size=round(size * cfg.item_size / cfg.size), size=size)
+
+
+def pets_block(
+    mode: Mode, seed: int = 42, size: int | None = None, batch_tfms=AUGMENT, pattern: str = BREED_PATTERN
+):
+    """The DataBlock behind `pets_dataloaders` (breed labels), spelled out piece by piece."""
+    from fastai.data.block import CategoryBlock, DataBlock
+    from fastai.data.transforms import RandomSplitter, RegexLabeller, get_image_files
+    from fastai.torch_core import using_attr
+    from fastai.vision.augment import Resize
+    from fastai.vision.data import ImageBlock
+
+    cfg = pets_config(mode, size)
+    return DataBlock(
+        blocks=(ImageBlock, CategoryBlock),  # the input is an image, the target one category
+        get_items=get_image_files,  # every image file under the folder
+        get_y=using_attr(RegexLabeller(pattern), "name"),  # the label from the file name
+        splitter=RandomSplitter(valid_pct=cfg.valid_pct, seed=seed),
+        item_tfms=Resize(cfg.item_size),  # on each image, before batching: the same size for all
+        batch_tfms=default_augmentation(cfg) if batch_tfms == AUGMENT else batch_tfms,  # on each batch
+    )
+
+
+def default_augmentation(cfg: DataConfig):
+    from fastai.vision.augment import aug_transforms
+
+    return aug_transforms(size=cfg.size, min_scale=0.75, do_flip=cfg.flip)
+
+
 def pets_dataloaders(
-    path: Path, mode: Mode, label: str = "breed", seed: int = 42, batch_size: int | None = None
+    path: Path,
+    mode: Mode,
+    label: str = "breed",
+    seed: int = 42,
+    batch_size: int | None = None,
+    size: int | None = None,
+    batch_tfms=AUGMENT,
 ):
     """fastai DataLoaders as the lessons build them: a random validation set (fixed seed), presizing,
-    augmentation.
+    augmentation (fastai's `aug_transforms` unless `batch_tfms` says otherwise; None: none).
 
     Each image is decoded and resized once (`dlcourse.fast`); augmentation runs on the batches, on the GPU
     when there is one.
     """
-    from fastai.vision.augment import Resize, aug_transforms
+    from fastai.vision.augment import Resize
     from fastai.vision.data import ImageDataLoaders
 
     from dlcourse.fast import cached_dataloaders
 
-    cfg = OFFLINE if mode.offline else FULL
+    cfg = pets_config(mode, size)
     files = image_files(path)
     common = dict(
         valid_pct=cfg.valid_pct,
         seed=seed,
         item_tfms=Resize(cfg.item_size),
-        batch_tfms=aug_transforms(size=cfg.size, min_scale=0.75, do_flip=cfg.flip),
+        batch_tfms=default_augmentation(cfg) if batch_tfms == AUGMENT else batch_tfms,
         bs=batch_size or cfg.batch_size,
         val_bs=cfg.valid_batch_size or batch_size or cfg.batch_size,
         **({"num_workers": cfg.num_workers} if cfg.num_workers is not None else {}),

@@ -21,7 +21,7 @@ from pathlib import Path
 import pandas as pd
 
 from dlcourse import train
-from dlcourse.data import pets_dataloaders, pets_path
+from dlcourse.data import pets_config, pets_dataloaders, pets_path
 from dlcourse.mode import Mode, detect_mode
 
 RECORD = Path(__file__).resolve().parent / "weights" / "offline_effects.json"
@@ -37,12 +37,13 @@ def quiet(learn):
         yield learn
 
 
-def learner(mode: Mode, seed: int, pretrained: bool = True):
-    """A fresh learner on the lesson data, its random choices (split, head, batches) fixed by `seed`."""
+def learner(mode: Mode, seed: int, pretrained: bool = True, **data):
+    """A fresh learner on the lesson data, its random choices (split, head, batches) fixed by `seed`;
+    `data`: `pets_dataloaders`' options (size, batch_tfms)."""
     from fastai.torch_core import set_seed
 
     set_seed(seed, reproducible=True)
-    dls = pets_dataloaders(pets_path(mode), mode, seed=seed)
+    dls = pets_dataloaders(pets_path(mode), mode, seed=seed, **data)
     return train.make_learner(dls, mode, pretrained=pretrained)
 
 
@@ -108,6 +109,58 @@ def after_unfreezing(mode: Mode, seed: int = 0, top: float = TOP_LR) -> pd.DataF
     return _arms(runs)
 
 
+def augmentation_arms(mode: Mode) -> dict[str, list | None]:
+    """Lesson 6's batch transforms: none, left-right flips only, and all eight flips and quarter turns
+    (`flip_vert=True`, what satellite images call for)."""
+    from fastai.vision.augment import aug_transforms
+
+    size = pets_config(mode).size
+    only = dict(size=size, max_rotate=0.0, max_zoom=1.0, max_lighting=0.0, max_warp=0.0, min_scale=1.0)
+    return {
+        "no augmentation": None,
+        "left-right flips": aug_transforms(do_flip=True, **only),
+        "all 8 orientations": aug_transforms(do_flip=True, flip_vert=True, **only),
+    }
+
+
+def augmentations(mode: Mode, seed: int = 0) -> pd.DataFrame:
+    """fine_tune with the same budget under each of `augmentation_arms`."""
+    runs = {}
+    for name, tfms in augmentation_arms(mode).items():
+        with quiet(learner(mode, seed, batch_tfms=tfms)) as learn:
+            runs[name] = train.fine_tune(learn, EPOCHS)
+    return _arms(runs)
+
+
+def progressive_resizing(mode: Mode, seed: int = 0) -> pd.DataFrame:
+    """The same epochs: fine_tune at full size ("one size"), or its first epochs on images two thirds
+    as wide and the last one at full size, with a new DataLoaders and the same model ("progressive
+    resizing"). `.attrs`: each arm's sizes and seconds."""
+    full = pets_config(mode).size
+    small = full * 2 // 3
+    runs, seconds = {}, {}
+    start = time.perf_counter()
+    with quiet(learner(mode, seed)) as learn:
+        runs["one size"] = train.fine_tune(learn, EPOCHS)
+    seconds["one size"] = time.perf_counter() - start
+    start = time.perf_counter()
+    with quiet(learner(mode, seed, size=small)) as learn:
+        first = train.fine_tune(learn, EPOCHS - 1)
+        learn.dls = pets_dataloaders(pets_path(mode), mode, seed=seed)
+        last = train.fit_one_cycle(learn, 1, slice(1e-5, 1e-3))
+        runs["progressive resizing"] = pd.concat([first, last], ignore_index=True)
+    seconds["progressive resizing"] = time.perf_counter() - start
+    result = _arms(runs)
+    result.attrs.update(
+        seconds=seconds,
+        sizes={
+            "one size": f"{full} px",
+            "progressive resizing": f"{small} px, then {full} px for the last epoch",
+        },
+    )
+    return result
+
+
 DISCRIMINATIVE = f"slice({TOP_LR / 100:g}, {TOP_LR:g})"
 EFFECTS: dict[str, tuple[Callable[..., pd.DataFrame], str, str]] = {
     # name: (function, the arm the lesson recommends, the arm it is compared with)
@@ -120,6 +173,9 @@ EFFECTS: dict[str, tuple[Callable[..., pd.DataFrame], str, str]] = {
         f"all layers at {TOP_LR:g}",
     ),
     "unfrozen vs head only": (after_unfreezing, f"slice({TOP_LR / 100:g}, {TOP_LR:g})", "head only"),
+    "no augmentation vs left-right flips": (augmentations, "no augmentation", "left-right flips"),
+    "left-right flips vs all 8 orientations": (augmentations, "left-right flips", "all 8 orientations"),
+    "one size vs progressive resizing": (progressive_resizing, "one size", "progressive resizing"),
 }
 
 
@@ -128,10 +184,13 @@ def finals(result: pd.DataFrame) -> pd.Series:
     return result.groupby("arm", sort=False)["error_rate"].last()
 
 
-def measure(seeds: list[int], mode: Mode) -> pd.DataFrame:
-    """Every effect function for every seed: one row per seed and arm, with the final error rate."""
+def measure(seeds: list[int], mode: Mode, only: list[str] | None = None) -> pd.DataFrame:
+    """Every effect function (or those named in `only`) for every seed: one row per seed and arm, with
+    the final error rate."""
     rows = []
     for function in dict.fromkeys(fn for fn, _, _ in EFFECTS.values()):
+        if only and function.__name__ not in only:
+            continue
         for seed in seeds:
             start = time.perf_counter()
             final = finals(function(mode, seed))
@@ -231,22 +290,29 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
     parser.add_argument("--record", action="store_true", help=f"write the figures to {RECORD.name}")
+    parser.add_argument(
+        "--only", nargs="+", metavar="FUNCTION", help="measure these experiments and keep the other records"
+    )
     args = parser.parse_args(argv)
     mode = detect_mode()
     print(mode.describe())
     start = time.perf_counter()
-    rows = measure(args.seeds, mode)
+    rows = measure(args.seeds, mode, args.only)
+    kept = recorded()[lambda r: ~r.experiment.isin(args.only)] if args.only else rows.iloc[:0]
+    rows = pd.concat([kept, rows], ignore_index=True)
     with pd.option_context("display.width", 200, "display.max_columns", 20):
         print(summary(rows).to_string(index=False))
     if args.record:
         from dlcourse.notebooks import describe_device
 
+        today = datetime.now(UTC).strftime("%Y-%m-%d")
+        dates = {json.loads(RECORD.read_text())["date"], today} if args.only else {today}
         RECORD.write_text(
             json.dumps(
                 {
                     "mode": mode.name,
                     "device": describe_device(),
-                    "date": datetime.now(UTC).strftime("%Y-%m-%d"),
+                    "date": " and ".join(sorted(dates)),
                     "seconds": round(time.perf_counter() - start),
                     "rows": rows.to_dict(orient="records"),
                 },

@@ -13,6 +13,7 @@ take fastai's ordinary path through the same item transforms.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import multiprocessing
 import os
 import tempfile
@@ -142,9 +143,8 @@ class CachedDL(TfmdDL):
         if self.cache is None:  # items the cache does not hold: fastai's own path
             yield from super().create_batches(samps)
             return
-        order = list(samps)
-        for start in range(0, len(order), self.bs):
-            chunk = order[start : start + self.bs]
+        order = iter(samps)  # lazily: `show_batch(unique=True)` samples one index forever
+        while chunk := list(itertools.islice(order, self.bs)):
             if self.drop_last and len(chunk) < self.bs:
                 break
             index = torch.tensor(chunk, device=self.cache.images.device)

@@ -72,6 +72,21 @@ LESSONS = [
         "Frozen and unfrozen parameters, lr_find after unfreezing, the same top rate with and without "
         "discriminative rates, fine_tune step by step.",
     ),
+    Lesson(
+        6,
+        "data_blocks",
+        "Data blocks, augmentation and training faster",
+        "A DataBlock piece by piece and debugged with summary(), augmentation that suits the images "
+        "(measured over five seeds), progressive resizing, mixed precision and the memory of a bigger model.",
+    ),
+    Lesson(
+        7,
+        "multi_label",
+        "Multi-label classification",
+        "Several tags per image: a DataBlock with MultiCategoryBlock, sigmoid and binary cross-entropy by "
+        "hand, accuracy_multi and F-beta, the transfer-learning recipe, and a threshold chosen on validation "
+        "and checked on held-out halves.",
+    ),
 ]
 
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -269,3 +270,121 @@ def threshold_sweep(
 def best_threshold(sweep: pd.DataFrame, metric: str = "fbeta") -> float:
     """The threshold with the highest `metric` in a `threshold_sweep` (the lowest one on ties)."""
     return float(sweep.threshold.iloc[int(np.argmax(sweep[metric].to_numpy()))])
+
+
+# --- the lesson's learner, its outputs, and what a threshold chosen on them is worth ----------------------
+
+
+def multilabel_metrics(thresh: float = 0.5, beta: float = 2.0) -> list:
+    """fastai's metrics for multi-label data at one threshold: `accuracy_multi` and `FBetaMulti` (F-beta
+    per image, then the mean: Planet's score).
+
+    sklearn warns when an image has no tag predicted (its precision is 0 / 0) and scores it 0; the metric
+    is told `zero_division=0`, which gives the same number without the warning on every epoch."""
+    from fastai.metrics import FBetaMulti
+    from fastai.metrics import accuracy_multi as fastai_accuracy_multi
+
+    fbeta_metric = FBetaMulti(beta, thresh=thresh, average="samples")
+    fbeta_metric.kwargs["zero_division"] = 0.0
+    return [partial(fastai_accuracy_multi, thresh=thresh), fbeta_metric]
+
+
+def make_multilabel_learner(dls, mode: Mode, thresh: float = 0.5, pretrained: bool = True):
+    """`dlcourse.train.make_learner` with the multi-label metrics; fastai picks the loss from the data's
+    `MultiCategoryBlock`: `BCEWithLogitsLossFlat`, binary cross-entropy on one logit per tag."""
+    from dlcourse.train import make_learner
+
+    return make_learner(dls, mode, pretrained=pretrained, metrics=multilabel_metrics(thresh))
+
+
+def raw_outputs(learn, dl=None) -> tuple[np.ndarray, np.ndarray]:
+    """(logits, targets) of every image of `dl` (default: the validation set), in its order, as float
+    arrays: the model's raw outputs, before the sigmoid that `learn.get_preds` applies."""
+    import torch
+
+    logits, targets = learn.get_preds(dl=dl, act=lambda x: x)
+    return _array(logits.float() if isinstance(logits, torch.Tensor) else logits), _array(targets)
+
+
+def tags_of(row, vocab, thresh: float | None = None) -> str:
+    """The tags of one row of targets (0/1), or of probabilities above `thresh`, space-separated."""
+    row = _array(row)
+    chosen = row > thresh if thresh is not None else row.astype(bool)
+    return " ".join(str(t) for t, keep in zip(vocab, chosen, strict=True) if keep) or "(none)"
+
+
+def worked_bce(logits, targets, vocab) -> pd.DataFrame:
+    """One image's logits worked through the sigmoid and binary cross-entropy, tag by tag: the loss of a
+    tag is -log(p) when it is present and -log(1 - p) when it is absent."""
+    x, y = _array(logits), _array(targets)
+    p = sigmoid(x)
+    return pd.DataFrame(
+        {
+            "tag": list(vocab),
+            "present": y.astype(int),
+            "logit": x,
+            "sigmoid p": p,
+            "loss": np.maximum(x, 0) - x * y + np.log1p(np.exp(-np.abs(x))),
+        }
+    )
+
+
+def softmax_vs_sigmoid(logits, targets, vocab) -> pd.DataFrame:
+    """One image's logits read two ways: softmax (the tags compete, the column adds up to 1) and sigmoid
+    (each tag on its own)."""
+    from dlcourse.softmax import softmax
+
+    x = _array(logits)
+    return pd.DataFrame(
+        {
+            "tag": list(vocab),
+            "present": _array(targets).astype(int),
+            "softmax": softmax(x),
+            "sigmoid": sigmoid(x),
+        }
+    )
+
+
+def argmax_tags(logits) -> np.ndarray:
+    """What a single-label reading predicts: one tag per image, the one with the largest output."""
+    x = _array(logits)
+    return (np.arange(x.shape[-1]) == x.argmax(-1)[..., None]).astype(float)
+
+
+def as_table(metrics: pd.DataFrame):
+    """A training table for reading: losses and F-beta to four decimals, accuracy as a percentage."""
+    formats = {c: "{:.4f}" for c in ("train_loss", "valid_loss", "fbeta_score") if c in metrics}
+    if "accuracy_multi" in metrics:
+        formats["accuracy_multi"] = "{:.1%}"
+    return metrics.style.format(formats).hide(axis="index")
+
+
+def threshold_halves(
+    probs,
+    targets,
+    splits: int = 200,
+    seed: int = 0,
+    thresholds: Iterable[float] = DEFAULT_THRESHOLDS,
+    beta: float = 2.0,
+) -> pd.DataFrame:
+    """How optimistic a threshold chosen on the data it is scored on is. For each of `splits` random halvings
+    of the images: the threshold that scores best on the first half ("choosing"), its F-beta there, and the
+    F-beta of that same threshold on the other half ("held out"), which played no part in the choice."""
+    p, y = _array(probs), _array(targets)
+    rng = np.random.default_rng(seed)
+    thresholds = list(thresholds)
+    rows = []
+    for split in range(splits):
+        order = rng.permutation(len(p))
+        choose, held = order[: len(p) // 2], order[len(p) // 2 :]
+        sweep = threshold_sweep(p[choose], y[choose], thresholds, beta)
+        t = best_threshold(sweep)
+        rows.append(
+            {
+                "split": split,
+                "threshold": t,
+                "choosing": float(sweep.fbeta.max()),
+                "held_out": fbeta(p[held], y[held], beta=beta, thresh=t, sigmoid=False),
+            }
+        )
+    return pd.DataFrame(rows)

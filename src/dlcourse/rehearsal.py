@@ -2,6 +2,8 @@
 
 - Oxford-IIIT Pets: JPEGs of Pets' sizes and names (`Bengal_12.jpg`, `great_pyrenees_173.jpg`) in the
   folder `untar_data(URLs.PETS)` returns, so fastai finds the data there and downloads nothing.
+- Planet's sample: 256-pixel JPEG tiles and a `labels.csv` of space-separated tags in the folder
+  `untar_data(URLs.PLANET_SAMPLE)` returns.
 - ImageNet weights: files with the right names and keys in torch's hub cache, so torchvision loads them
   instead of downloading. Their values are random: a rehearsal proves the plumbing, not the accuracy.
 
@@ -60,6 +62,38 @@ def install_pets(per_breed: int, **kwargs) -> Path:
     return images
 
 
+PLANET_TAGS = (
+    "agriculture artisinal_mine bare_ground blooming blow_down clear cloudy conventional_mine cultivation "
+    "habitation haze partly_cloudy primary road selective_logging slash_burn water"
+).split()  # the 17 tags of Planet's sample
+
+
+def install_planet(n: int = 40, size: int = 256, seed: int = 0) -> Path:
+    """A Planet-like sample where `untar_data(URLs.PLANET_SAMPLE)` looks first: `n` JPEG tiles of the
+    sample's size (256×256) in `train/`, and `labels.csv` with 1 to 4 space-separated tags each (every
+    tag used at least once when `n` allows)."""
+    from fastai.data.external import URLs
+
+    from dlcourse.data import untar_data_path
+
+    folder = untar_data_path(URLs.PLANET_SAMPLE)
+    images = folder / "train"
+    if images.is_dir() and len(list(images.glob("*.jpg"))) == n and (folder / "labels.csv").is_file():
+        return folder
+    rng = np.random.default_rng(seed)
+    images.mkdir(parents=True, exist_ok=True)
+    rows = []
+    for i in range(n):
+        tags = {PLANET_TAGS[i % len(PLANET_TAGS)], *rng.choice(PLANET_TAGS, int(rng.integers(0, 4)))}
+        rows.append(f"train_{i},{' '.join(sorted(tags))}\n")
+        blotches = rng.integers(0, 256, size=(size // 16, size // 16, 3), dtype=np.uint8)
+        Image.fromarray(blotches).resize((size, size), Image.Resampling.BICUBIC).save(
+            images / f"train_{i}.jpg", quality=90
+        )
+    (folder / "labels.csv").write_text("image_name,tags\n" + "".join(rows))
+    return folder
+
+
 def install_weights(archs: tuple[str, ...] = FULL_MODE_ARCHS, seed: int = 0) -> list[Path]:
     """Random weights under the file names torchvision would download for fastai's default weights."""
     import torchvision.models as models
@@ -106,5 +140,9 @@ def harness_code(batch_size: int = 4, size: int = 64) -> str:
         "fastai.learner.defaults.callbacks.append(dlcourse.rehearsal.ShortRuns)\n"
         "dlcourse.data.FULL = dataclasses.replace(\n"
         f"    dlcourse.data.FULL, batch_size={batch_size}, item_size={size + size // 7}, size={size}\n"
+        ")\n"
+        "import dlcourse.multilabel\n"
+        "dlcourse.multilabel.FULL = dataclasses.replace(\n"
+        f"    dlcourse.multilabel.FULL, batch_size={batch_size}, item_size={size + size // 7}, size={size}\n"
         ")\n"
     )

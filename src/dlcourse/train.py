@@ -64,13 +64,16 @@ def make_learner(
     arch=None,
     mixed_precision: bool | None = None,
     path: Path | None = None,
+    metrics: list | None = None,
 ) -> Learner:
-    """`vision_learner` with error rate and accuracy; on a GPU, mixed precision (bf16 where supported)
-    and the channels-last memory layout, which the GPU's tensor cores run fastest."""
+    """`vision_learner` with error rate and accuracy (or `metrics`: multi-label data needs its own); on a
+    GPU, mixed precision (bf16 where supported) and the channels-last memory layout, which the GPU's
+    tensor cores run fastest. The loss is fastai's choice for the data's target block."""
     arch = arch or pick_arch(mode)
+    metrics = [error_rate, accuracy] if metrics is None else metrics
     try:
         path = path or data_root() / "runs"
-        learn = vision_learner(dls, arch, pretrained=pretrained, metrics=[error_rate, accuracy], path=path)
+        learn = vision_learner(dls, arch, pretrained=pretrained, metrics=metrics, path=path)
     except OSError as err:  # URLError is an OSError: pretrained weights could not be downloaded
         raise RuntimeError(
             f"could not load pretrained weights for {arch.__name__}: {err}. "
@@ -81,6 +84,19 @@ def make_learner(
         learn = learn.to_bf16() if torch.cuda.is_bf16_supported() else learn.to_fp16()
         learn.add_cb(ChannelsLast())
     return learn
+
+
+def precision(learn: Learner) -> str:
+    """The number format a learner trains in, in words."""
+    from fastai.callback.fp16 import AMPMode, MixedPrecision
+
+    mixed = [cb for cb in learn.cbs if isinstance(cb, MixedPrecision)]
+    if not mixed:
+        return "float32 throughout"
+    kind = "bfloat16" if mixed[0].amp_mode == AMPMode.BF16 else "float16"
+    if not torch.cuda.is_available():
+        return f"float32: {kind} mixed precision was asked for, but fastai's runs on a GPU only"
+    return f"{kind} mixed precision (float32 master weights)"
 
 
 def history(learn: Learner) -> pd.DataFrame:

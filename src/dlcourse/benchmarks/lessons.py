@@ -59,6 +59,7 @@ def prepare_full_mode(home: Path, per_breed: int) -> dict[str, str]:
     env = rehearsal_env(home)
     with environment(env):
         rehearsal.install_pets(per_breed)
+        rehearsal.install_planet()
         rehearsal.install_weights()
     return env
 

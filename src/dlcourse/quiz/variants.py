@@ -139,6 +139,143 @@ def _grid(values: np.ndarray) -> str:
     return "\n\n```\n" + "\n".join(rows) + "\n```\n\n"
 
 
+# --- lesson 6: data blocks, augmentation, memory --------------------------------------------------
+
+
+def valid_loader_batches(rng: random.Random) -> Variant:
+    """Batches of a validation DataLoader: in order, the last incomplete batch kept."""
+    from fastai.data.load import DataLoader
+    from fastai.data.transforms import RandomSplitter
+
+    n, pct, bs = rng.choice([1478, 2503, 7390, 1001]), rng.choice([0.2, 0.25]), rng.choice([32, 64, 128])
+    _, valid = RandomSplitter(valid_pct=pct, seed=0)(list(range(n)))
+    batches = len(DataLoader(list(valid), bs=bs, shuffle=False, drop_last=False))
+    return Variant(
+        {"n": n, "pct": f"{pct:g}", "bs": bs, "n_valid": len(valid)},
+        batches,
+        mistakes={"dropping the last batch, as training does": len(valid) // bs},
+    )
+
+
+def train_images_used(rng: random.Random) -> Variant:
+    """Training images one epoch really uses: the split, then full batches only (drop_last)."""
+    from fastai.data.load import DataLoader
+    from fastai.data.transforms import RandomSplitter
+
+    while True:
+        n, bs = rng.choice([1478, 2503, 7390, 1001, 3680]), rng.choice([16, 32, 64])
+        train_idx, _ = RandomSplitter(valid_pct=0.2, seed=0)(list(range(n)))
+        if len(train_idx) % bs:
+            break
+    used = sum(len(b) for b in DataLoader(list(train_idx), bs=bs, shuffle=True, drop_last=True))
+    return Variant(
+        {"n": n, "bs": bs, "n_train": len(train_idx), "steps": len(train_idx) // bs},
+        used,
+        mistakes={"every training image": len(train_idx), "every image, validation too": n},
+    )
+
+
+@lru_cache(maxsize=8)
+def _torchvision_parameters(name: str) -> int:
+    from torchvision import models
+
+    return sum(p.numel() for p in getattr(models, name)().parameters())
+
+
+ARCH_NAMES = {"resnet18": "ResNet-18", "resnet34": "ResNet-34", "resnet50": "ResNet-50"}
+
+
+def adam_state_megabytes(rng: random.Random) -> Variant:
+    """MB (10^6 bytes) of a model's float32 weights, gradients and Adam's two averages."""
+    from dlcourse.memory import ADAM_BYTES_PER_PARAMETER
+
+    arch = rng.choice(list(ARCH_NAMES))
+    params = _torchvision_parameters(arch)
+    return Variant(
+        {"arch": ARCH_NAMES[arch], "params": f"{params:,}"},
+        params * ADAM_BYTES_PER_PARAMETER / 1e6,
+        mistakes={
+            "the weights alone (4 bytes)": params * 4 / 1e6,
+            "weights and gradients, no Adam (8 bytes)": params * 8 / 1e6,
+            "MiB (2^20 bytes)": params * ADAM_BYTES_PER_PARAMETER / 2**20,
+        },
+    )
+
+
+def largest_batch_for(rng: random.Random) -> Variant:
+    """The largest batch whose activations fit beside the weights and Adam's state."""
+    from dlcourse.memory import ADAM_BYTES_PER_PARAMETER, largest_batch
+
+    arch = rng.choice(list(ARCH_NAMES))
+    params = _torchvision_parameters(arch)
+    per_image_mb = rng.choice([38.5, 60.0, 94.5, 116.0, 172.5])
+    gpu_gb = rng.choice([8, 12, 16, 24])
+    state = params * ADAM_BYTES_PER_PARAMETER
+    per_image = int(per_image_mb * 1e6)
+    return Variant(
+        {
+            "arch": ARCH_NAMES[arch],
+            "params": f"{params:,}",
+            "state_mb": f"{state / 1e6:.2f}",
+            "per_image": f"{per_image_mb:g}",
+            "gpu": gpu_gb,
+            "free_mb": f"{gpu_gb * 1e3 - state / 1e6:,.2f}",
+        },
+        largest_batch(state, per_image, gpu_gb),
+        mistakes={
+            "forgetting the weights and Adam": int(gpu_gb * 1e9 // per_image),
+            "a GiB (2^30 bytes) for a GB": largest_batch(state, per_image, gpu_gb * 2**30 / 1e9),
+        },
+    )
+
+
+def half_activation_megabytes(rng: random.Random) -> Variant:
+    """MB of a ResNet stem's output for a batch under 16-bit mixed precision."""
+    import torch
+
+    bs, size = rng.choice([32, 64, 128]), rng.choice([128, 160, 224, 256])
+    stem = torch.nn.Conv2d(3, 64, kernel_size=7, stride=2, padding=3, bias=False)
+    with torch.no_grad():
+        shape = stem(torch.zeros(1, 3, size, size)).shape
+    half = torch.empty(bs, *shape[1:], dtype=torch.float16, device="meta")  # shape and type, no memory
+    full = torch.empty(bs, *shape[1:], dtype=torch.float32, device="meta")
+    return Variant(
+        {"bs": bs, "size": size, "out": shape[-1], "numbers": f"{half.nelement():,}"},
+        half.nelement() * half.element_size() / 1e6,
+        mistakes={
+            "float32, 4 bytes per number": full.nelement() * full.element_size() / 1e6,
+            "forgetting the stride of 2": bs * 64 * size * size * half.element_size() / 1e6,
+            "MiB (2^20 bytes)": half.nelement() * half.element_size() / 2**20,
+        },
+    )
+
+
+def progressive_compute_percent(rng: random.Random) -> Variant:
+    """Compute of a progressive-resizing schedule, as a percentage of the same epochs all at full size."""
+    import torch
+
+    small, full = rng.choice([(128, 224), (128, 256), (160, 224), (96, 192), (192, 288)])
+    early, late = rng.choice([(2, 1), (3, 1), (4, 2), (6, 2), (5, 3)])
+    small_px, full_px = torch.zeros(small, small).numel(), torch.zeros(full, full).numel()
+    percent = 100 * (early * small_px + late * full_px) / ((early + late) * full_px)
+    return Variant(
+        {
+            "small": small,
+            "full": full,
+            "early": early,
+            "late": late,
+            "epochs": early + late,
+            "small_px": f"{small_px:,}",
+            "full_px": f"{full_px:,}",
+        },
+        percent,
+        mistakes={
+            "the side ratio, not squared": 100 * (early * small + late * full) / ((early + late) * full),
+            "the small epochs alone": 100 * small_px / full_px,
+        },
+    )
+
+
 # --- lesson 2: training a CNN ------------------------------------------------------------------------
 
 
@@ -409,7 +546,8 @@ def one_cycle_warmup_steps(rng: random.Random) -> Variant:
     epochs, per_epoch, pct = rng.choice([1, 3, 5]), rng.choice([23, 92, 115]), rng.choice([0.25, 0.3])
     total = epochs * per_epoch
     lrs = one_cycle(total, 1e-2, pct_start=pct)[0][:, 0]
-    rising = int(lrs.argmax())
+    rising = sum(i / total < pct for i in range(total))  # fastai's phase test, step by step
+    assert (lrs[1:rising] >= lrs[: rising - 1]).all(), "the warm-up rises"
     return Variant(
         {
             "epochs": epochs,
@@ -564,4 +702,159 @@ def frozen_share(rng: random.Random) -> Variant:
         },
         100 * c["frozen"] / c["unfrozen"],
         mistakes={"the head alone": 100 * c["head"] / c["unfrozen"]},
+    )
+
+
+# --- lesson 7: multi-label -------------------------------------------------------------------------
+
+TAGS7 = ["agriculture", "clear", "cloudy", "haze", "primary", "road", "water"]
+
+
+def _tag_list(tags) -> str:
+    return ", ".join(tags) if tags else "none"
+
+
+def multilabel_fbeta(rng: random.Random) -> Variant:
+    """F2 of one image's predicted tags against its true tags (Planet's score, per image)."""
+    from dlcourse.multilabel import fbeta
+
+    while True:
+        true = set(rng.sample(TAGS7, rng.randint(2, 4)))
+        predicted = set(rng.sample(TAGS7, rng.randint(1, 4)))
+        tp, fn, fp = len(true & predicted), len(true - predicted), len(predicted - true)
+        if tp and fn != fp:  # a miss and a wrong tag weigh differently: the swapped formula must differ
+            break
+    y = np.array([[t in true for t in TAGS7]], dtype=float)
+    p = np.array([[t in predicted for t in TAGS7]], dtype=float)
+    answer = fbeta(p, y, beta=2, sigmoid=False)
+    return Variant(
+        {
+            "true": _tag_list(sorted(true)),
+            "predicted": _tag_list(sorted(predicted)),
+            "tp": tp,
+            "fn": fn,
+            "fp": fp,
+            "num": 5 * tp,
+            "den": 5 * tp + 4 * fn + fp,
+        },
+        round(answer, 3),
+        mistakes={
+            "F1 (beta = 1)": fbeta(p, y, beta=1, sigmoid=False),
+            "misses and wrong tags swapped": 5 * tp / (5 * tp + 4 * fp + fn),
+        },
+    )
+
+
+def multilabel_bce(rng: random.Random) -> Variant:
+    """Binary cross-entropy (mean over tags) of one image's three logits and targets."""
+    from dlcourse.multilabel import binary_cross_entropy_with_logits, sigmoid
+
+    logits = np.array([rng.choice([-3, -2, -1, 1, 2, 3]) for _ in range(3)], dtype=float)
+    targets = np.array([rng.randint(0, 1) for _ in range(3)], dtype=float)
+    if targets.sum() in (0, 3):
+        targets[rng.randrange(3)] = 1 - targets[0]
+    p = sigmoid(logits)
+    terms = -(targets * np.log(p) + (1 - targets) * np.log(1 - p))
+    answer = binary_cross_entropy_with_logits(logits[None], targets[None])
+    return Variant(
+        {
+            "logits": ", ".join(f"{v:g}" for v in logits),
+            "targets": ", ".join(str(int(v)) for v in targets),
+            "probs": ", ".join(f"{v:.4f}" for v in p),
+            "terms": " + ".join(f"{v:.4f}" for v in terms),
+        },
+        round(answer, 4),
+        mistakes={
+            "the sum, not the mean": float(terms.sum()),
+            "-log(p) for every tag, present or not": float(-np.log(p).mean()),
+        },
+    )
+
+
+def multilabel_accuracy(rng: random.Random) -> Variant:
+    """accuracy_multi (in percent) of two images' probabilities for four tags at a threshold."""
+    from dlcourse.multilabel import accuracy_multi
+
+    while True:
+        thresh = rng.choice([0.2, 0.3, 0.4, 0.5])
+        probs = np.array(
+            [[rng.choice([0.05, 0.1, 0.25, 0.35, 0.45, 0.6, 0.8, 0.95]) for _ in range(4)] for _ in range(2)]
+        )
+        targets = np.array([[rng.randint(0, 1) for _ in range(4)] for _ in range(2)], dtype=float)
+        answer = 100 * accuracy_multi(probs, targets, thresh, sigmoid=False)
+        recall = 100 * ((probs > thresh) & (targets == 1)).sum() / max(targets.sum(), 1)
+        at_half = 100 * accuracy_multi(probs, targets, 0.5, sigmoid=False)
+        if thresh != 0.5 and len({round(answer, 1), round(recall, 1), round(at_half, 1)}) == 3:
+            break
+    rows = [" ".join(f"{v:.2f}" for v in r) for r in probs]
+    ys = [" ".join(str(int(v)) for v in r) for r in targets]
+    right = int(((probs > thresh) == targets.astype(bool)).sum())
+    return Variant(
+        {"thresh": f"{thresh:g}", "p1": rows[0], "p2": rows[1], "y1": ys[0], "y2": ys[1], "right": right},
+        round(answer, 1),
+        mistakes={"the share of true tags found": recall, "the default threshold 0.5": at_half},
+    )
+
+
+def multilabel_tag_count(rng: random.Random) -> Variant:
+    """How many tags one image gets at a threshold below 0.5."""
+    while True:
+        thresh = rng.choice([0.1, 0.15, 0.2, 0.25, 0.3])
+        probs = [rng.choice([0.03, 0.08, 0.12, 0.18, 0.22, 0.28, 0.4, 0.55, 0.7, 0.9]) for _ in TAGS7]
+        count = sum(p > thresh for p in probs)
+        at_half = sum(p > 0.5 for p in probs)
+        if count != at_half and count != 1:
+            break
+    listing = ", ".join(f"{t} {p:.2f}" for t, p in zip(TAGS7, probs, strict=True))
+    chosen = ", ".join(t for t, p in zip(TAGS7, probs, strict=True) if p > thresh)
+    return Variant(
+        {"thresh": f"{thresh:g}", "listing": listing, "chosen": chosen},
+        count,
+        mistakes={"the default threshold 0.5": at_half, "one tag per image (argmax)": 1},
+    )
+
+
+def multilabel_sigmoid(rng: random.Random) -> Variant:
+    """The sigmoid probability of one logit, and softmax's share when the other tags' logits are given."""
+    from dlcourse.multilabel import sigmoid
+    from dlcourse.softmax import softmax
+
+    logits = np.array([rng.choice([0.5, 1.0, 1.5, 2.0, 2.5]) for _ in range(3)])
+    p = float(sigmoid(logits[0]))
+    return Variant(
+        {
+            "z": f"{logits[0]:g}",
+            "others": " and ".join(f"{v:g}" for v in logits[1:]),
+            "exp": f"{math.exp(-logits[0]):.4f}",
+        },
+        round(p, 3),
+        mistakes={"softmax over the three tags": float(softmax(logits)[0]), "1 / (1 + e^z)": 1 - p},
+    )
+
+
+def multilabel_fbeta_samples(rng: random.Random) -> Variant:
+    """F2 averaged over two images (average='samples', Planet's score), from their tag counts."""
+    from dlcourse.multilabel import fbeta
+
+    while True:
+        true = [set(rng.sample(TAGS7, rng.randint(1, 3))) for _ in range(2)]
+        predicted = [set(rng.sample(TAGS7, rng.randint(1, 3))) for _ in range(2)]
+        y = np.array([[t in s for t in TAGS7] for s in true], dtype=float)
+        p = np.array([[t in s for t in TAGS7] for s in predicted], dtype=float)
+        answer = fbeta(p, y, beta=2, sigmoid=False)
+        micro = fbeta(p, y, beta=2, sigmoid=False, average="micro")
+        per_image = [fbeta(p[i : i + 1], y[i : i + 1], beta=2, sigmoid=False) for i in range(2)]
+        if all(per_image) and abs(answer - micro) > 0.002:
+            break
+    return Variant(
+        {
+            "t1": _tag_list(sorted(true[0])),
+            "p1": _tag_list(sorted(predicted[0])),
+            "t2": _tag_list(sorted(true[1])),
+            "p2": _tag_list(sorted(predicted[1])),
+            "f1": f"{per_image[0]:.4f}",
+            "f2": f"{per_image[1]:.4f}",
+        },
+        round(answer, 3),
+        mistakes={"counts summed over both images first (micro)": micro},
     )

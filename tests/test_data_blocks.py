@@ -1,0 +1,96 @@
+"""Lesson 6's pieces: the DataBlock behind pets_dataloaders, augmentation arms, memory counts, precision."""
+
+import itertools
+
+import pytest
+import torch
+from torch import nn
+
+from dlcourse import data, experiments, memory
+from dlcourse.mode import detect_mode
+from dlcourse.train import make_learner, precision
+
+OFFLINE = detect_mode("offline")
+
+
+@pytest.fixture(scope="module")
+def path():
+    return data.pets_path(OFFLINE)
+
+
+def test_the_block_is_the_one_behind_pets_dataloaders(path):
+    block = data.pets_block(OFFLINE).dataloaders(path, bs=16)
+    made = data.pets_dataloaders(path, OFFLINE)
+    assert list(block.vocab) == list(made.vocab)
+    for mine, theirs in [(block.train_ds, made.train_ds), (block.valid_ds, made.valid_ds)]:
+        assert sorted(map(str, mine.items)) == sorted(map(str, theirs.items)), "the same split"
+        labels = {str(f): mine.vocab[int(y)] for f, (_, y) in zip(mine.items, mine, strict=True)}
+        pairs = zip(theirs.items, theirs, strict=True)
+        assert all(labels[str(f)] == theirs.vocab[int(y)] for f, (_, y) in pairs)
+
+
+def test_a_wrong_label_pattern_fails_in_summary_at_the_labeller(path, capsys):
+    broken = data.pets_block(OFFLINE, pattern=r"^(.+)-\d+\.(?:jpg|png)$")
+    with pytest.raises(AssertionError, match="Failed to find"):
+        broken.summary(path)
+    assert "Found 2500 items" in capsys.readouterr().out
+
+
+def test_a_smaller_size_presizes_in_proportion():
+    cfg = data.pets_config(detect_mode("full"), size=128)
+    assert (cfg.size, cfg.item_size) == (128, round(128 * 256 / 224))
+    assert data.pets_config(OFFLINE) is data.OFFLINE
+
+
+def test_augmentation_arms_change_the_images_as_named(path):
+    arms = experiments.augmentation_arms(OFFLINE)
+    assert arms["no augmentation"] is None
+    image = data.pets_dataloaders(path, OFFLINE, batch_tfms=None).train.one_batch()[0][:1]
+    seen = {name: set() for name in arms if arms[name]}
+    for name in seen:
+        tfms = arms[name]
+        torch.manual_seed(0)
+        for _ in range(200):
+            out = image
+            for tfm in tfms:
+                out = tfm(out, split_idx=0)
+            seen[name].add(tuple(out.flatten().round(decimals=3).tolist()))
+    assert len(seen["left-right flips"]) == 2, "the photo or its mirror image"
+    assert len(seen["all 8 orientations"]) == 8
+
+
+def test_unique_show_batch_reads_one_item_from_the_cache(path):
+    dls = data.pets_dataloaders(path, OFFLINE, batch_tfms=None)  # no augmentation: copies stay equal
+    dl = dls.train.new(shuffle=False)
+    dl.get_idxs = lambda: itertools.repeat(3)  # what show_batch(unique=True) does: one index forever
+    images, _ = next(iter(dl))
+    assert images.shape[0] == dl.bs and bool((images == images[:1]).all())
+
+
+def test_activation_bytes_count_every_layer_output():
+    model = nn.Sequential(nn.Conv2d(3, 8, 3, padding=1), nn.ReLU(), nn.Flatten(), nn.Linear(8 * 5 * 5, 4))
+    batch = torch.zeros(2, 3, 5, 5)
+    conv, relu, flat, linear = 2 * 8 * 25, 2 * 8 * 25, 2 * 200, 2 * 4
+    assert memory.activation_bytes(model, batch) == 4 * (conv + relu + flat + linear)
+    mixed = memory.activation_bytes(model, batch, torch.bfloat16)
+    assert mixed == 2 * (conv + relu + flat + linear), "bfloat16 autocast: 2 bytes a number"
+
+
+def test_training_memory_table():
+    model = nn.Sequential(nn.Conv2d(3, 4, 3), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(4, 2))
+    row = memory.training_memory({"tiny": model}, size=8, gpu_gb=1.0).iloc[0]
+    params = 3 * 4 * 9 + 4 + 4 * 2 + 2
+    assert row.parameters == params
+    assert row["weights + Adam (MB)"] == pytest.approx(16 * params / 1e6)
+    per_image = memory.activation_bytes(model, torch.zeros(1, 3, 8, 8))
+    assert row["largest batch, float32"] == (1e9 - 16 * params) // per_image
+    assert memory.largest_batch(10, 3, 1e-9) == 0
+
+
+def test_precision_is_named_as_it_trains(path):
+    learn = make_learner(data.pets_dataloaders(path, OFFLINE), OFFLINE)
+    if torch.cuda.is_available():
+        assert "mixed precision (float32 master weights)" in precision(learn)
+    else:
+        assert precision(learn) == "float32 throughout"
+        assert "fastai's runs on a GPU only" in precision(learn.to_fp16())
