@@ -73,7 +73,7 @@ def test_take_a_quiz_reload_and_review(page, server):
 
     wrong = answer(page, "conv-where-result", choice="corner")
     assert "dlq-incorrect" in wrong.get_attribute("class")
-    assert "Each position of the kernel writes its own output pixel." in wrong.inner_text()
+    assert "the window's centre" in wrong.inner_text(), "the chosen choice's feedback"
 
     invalid = answer(page, "kernel-flat-response", text="four")
     assert "dlq-invalid" in invalid.get_attribute("class")

@@ -184,6 +184,18 @@ def finals(result: pd.DataFrame) -> pd.Series:
     return result.groupby("arm", sort=False)["error_rate"].last()
 
 
+def cpu_model() -> str:
+    """The processor's name: training from random weights is reproducible to the image on one kind of
+    CPU, not across kinds (their arithmetic kernels round differently, and training amplifies it)."""
+    try:
+        lines = Path("/proc/cpuinfo").read_text().splitlines()
+        return next(line.split(":", 1)[1].strip() for line in lines if line.startswith("model name"))
+    except (OSError, StopIteration):
+        import platform
+
+        return platform.processor() or "unknown"
+
+
 def measure(seeds: list[int], mode: Mode, only: list[str] | None = None) -> pd.DataFrame:
     """Every effect function (or those named in `only`) for every seed: one row per seed and arm, with
     the final error rate."""
@@ -202,6 +214,7 @@ def measure(seeds: list[int], mode: Mode, only: list[str] | None = None) -> pd.D
                     "arm": arm,
                     "error_rate": float(err),
                     "seconds": round(seconds, 1),
+                    "cpu": cpu_model(),
                 }
                 for arm, err in final.items()
             ]
