@@ -34,6 +34,7 @@ from dlcourse.site.links import SITE_URL, colab_url
 _executed: dict[str, ExecutedLesson] = {}
 _shared_styles: dict[str, str] = {}  # {file name: CSS} moved out of the lesson pages (dlcourse.site.styles)
 _MATHJAX_LOADER = re.compile(r"<!-- Load mathjax -->.*?<!-- End of mathjax configuration -->", re.DOTALL)
+_PROSE_CODE_BLOCK = re.compile(r'(<div class="highlight">\s*<pre)(?![^>]*tabindex)')
 
 
 def _root(config: MkDocsConfig) -> Path:
@@ -204,9 +205,10 @@ def on_page_content(content: str, page: Page, config: MkDocsConfig, files: Files
         _shared_styles[sheet] = css
     if maths.notebook_has_math(lesson.source):
         content += maths.tags("../" * depth)
-    # Code cells scroll sideways on narrow screens: make them reachable by keyboard
-    # (axe: scrollable-region-focusable).
-    return content.replace('<div class="highlight-ipynb', '<div tabindex="0" class="highlight-ipynb')
+    # Code cells, and code blocks in the prose cells, scroll sideways on narrow screens: make them
+    # reachable by keyboard (axe: scrollable-region-focusable). math.js does the same for wide formulas.
+    content = content.replace('<div class="highlight-ipynb', '<div tabindex="0" class="highlight-ipynb')
+    return _PROSE_CODE_BLOCK.sub(r'\1 tabindex="0"', content)
 
 
 def on_post_build(config: MkDocsConfig) -> None:

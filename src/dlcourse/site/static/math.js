@@ -16,5 +16,15 @@
   document.querySelectorAll(".arithmatex, .jp-MarkdownCell .jp-RenderedMarkdown").forEach(function (el) {
     window.renderMathInElement(el, options);
   });
+  // A display formula wider than the screen scrolls sideways: give it a tab stop so that the keyboard
+  // can scroll it too (axe: scrollable-region-focusable), and only then.
+  function focusWide() {
+    document.querySelectorAll(".katex-display").forEach(function (el) {
+      if (el.scrollWidth > el.clientWidth) el.setAttribute("tabindex", "0");
+      else el.removeAttribute("tabindex");
+    });
+  }
+  focusWide();
+  window.addEventListener("resize", focusWide);
   document.documentElement.setAttribute("data-math-ready", "1");
 })();
