@@ -80,17 +80,27 @@ def untar_data_path(url: str) -> Path:
     return fastai_path("data") / name
 
 
-def download_pets(timeout_s: float = 3.0) -> Path:
-    """The Pets images folder, downloaded by fastai; a clear error within seconds when offline."""
-    from fastai.data.external import URLs, untar_data
+OFFLINE_HINT = "Use offline mode instead: set DLCOURSE_MODE=offline, or pass --offline to `dlcourse train`."
 
-    hint = "Use offline mode instead: set DLCOURSE_MODE=offline, or pass --offline to `dlcourse train`."
-    if not untar_data_path(URLs.PETS).exists() and not has_internet(timeout_s=timeout_s):
-        raise DataError(f"cannot reach the Oxford-IIIT Pets server (no internet?). {hint}")
+
+def download(url: str, what: str, timeout_s: float = 3.0) -> Path:
+    """fastai's `untar_data(url)`, failing with a clear error that names offline mode: within seconds,
+    before any download starts, when the host cannot be reached; and when the download itself fails."""
+    from fastai.data.external import untar_data
+
+    if not untar_data_path(url).exists() and not has_internet(timeout_s=timeout_s):
+        raise DataError(f"cannot reach the server of {what} (no internet?). {OFFLINE_HINT}")
     try:
-        return Path(untar_data(URLs.PETS)) / "images"
+        return Path(untar_data(url))
     except Exception as err:  # fastai raises URLError, HTTPError, tarfile errors...
-        raise DataError(f"downloading Oxford-IIIT Pets failed: {err}. {hint}") from err
+        raise DataError(f"downloading {what} failed: {err}. {OFFLINE_HINT}") from err
+
+
+def download_pets() -> Path:
+    """The Pets images folder, downloaded by fastai."""
+    from fastai.data.external import URLs
+
+    return download(URLs.PETS, "Oxford-IIIT Pets") / "images"
 
 
 def write_fashion(dest: Path, n: int = OFFLINE_IMAGES) -> Path:

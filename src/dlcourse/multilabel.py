@@ -27,8 +27,8 @@ import pandas as pd
 from PIL import Image
 
 from dlcourse import fashion_mnist
-from dlcourse.data import DataConfig, DataError, data_root, untar_data_path, write_folder_once
-from dlcourse.mode import Mode, has_internet
+from dlcourse.data import DataConfig, DataError, data_root, download, write_folder_once
+from dlcourse.mode import Mode
 
 CELL = 28  # a Fashion-MNIST photo
 GRID = 2  # cells per side: 56×56 images
@@ -116,17 +116,11 @@ def offline_planet() -> Path:
     return write_mosaics(data_root() / "fashion-mosaics")
 
 
-def download_planet(timeout_s: float = 3.0) -> Path:
-    """Planet's sample folder (labels.csv, train/), downloaded by fastai; a clear error when offline."""
-    from fastai.data.external import URLs, untar_data
+def download_planet() -> Path:
+    """Planet's sample folder (labels.csv, train/), downloaded by fastai."""
+    from fastai.data.external import URLs
 
-    hint = "Use offline mode instead: set DLCOURSE_MODE=offline."
-    if not untar_data_path(URLs.PLANET_SAMPLE).exists() and not has_internet(timeout_s=timeout_s):
-        raise DataError(f"cannot reach fastai's Planet sample server (no internet?). {hint}")
-    try:
-        return Path(untar_data(URLs.PLANET_SAMPLE))
-    except Exception as err:  # fastai raises URLError, HTTPError, tarfile errors...
-        raise DataError(f"downloading fastai's Planet sample failed: {err}. {hint}") from err
+    return download(URLs.PLANET_SAMPLE, "fastai's Planet sample")
 
 
 def planet_path(mode: Mode) -> Path:

@@ -203,12 +203,17 @@ def adam_state_megabytes(rng: random.Random) -> Variant:
 
 
 def largest_batch_for(rng: random.Random) -> Variant:
-    """The largest batch whose activations fit beside the weights and Adam's state."""
-    from dlcourse.memory import ADAM_BYTES_PER_PARAMETER, largest_batch
+    """The largest batch whose activations fit beside the weights and Adam's state; the activations of
+    one image are the real model's, counted by `dlcourse.memory.activation_bytes` (rounded to 0.1 MB)."""
+    import torch
+    from torchvision import models
+
+    from dlcourse.memory import ADAM_BYTES_PER_PARAMETER, activation_bytes, largest_batch
 
     arch = rng.choice(list(ARCH_NAMES))
     params = _torchvision_parameters(arch)
-    per_image_mb = rng.choice([38.5, 60.0, 94.5, 116.0, 172.5])
+    size = rng.choice([128, 160, 224])
+    per_image_mb = round(activation_bytes(getattr(models, arch)(), torch.zeros(1, 3, size, size)) / 1e6, 1)
     gpu_gb = rng.choice([8, 12, 16, 24])
     state = params * ADAM_BYTES_PER_PARAMETER
     per_image = int(per_image_mb * 1e6)
@@ -218,6 +223,7 @@ def largest_batch_for(rng: random.Random) -> Variant:
             "params": f"{params:,}",
             "state_mb": f"{state / 1e6:.2f}",
             "per_image": f"{per_image_mb:g}",
+            "size": size,
             "gpu": gpu_gb,
             "free_mb": f"{gpu_gb * 1e3 - state / 1e6:,.2f}",
         },
