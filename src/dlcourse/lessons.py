@@ -87,6 +87,14 @@ LESSONS = [
         "hand, accuracy_multi and F-beta, the transfer-learning recipe, and a threshold chosen on validation "
         "and checked on held-out halves.",
     ),
+    Lesson(
+        8,
+        "segmentation",
+        "Segmentation: a class for every pixel",
+        "Masks and codes in CamVid's layout, a mask value outside the codes caught before training, accuracy "
+        "without Void against the commonest-class baseline, a U-Net's encoder, decoder and skip connections, "
+        "predicted and true masks side by side.",
+    ),
 ]
 
 

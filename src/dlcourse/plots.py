@@ -102,3 +102,42 @@ def show_maps(maps: Mapping[str, np.ndarray], per_layer: int = 8, size: float = 
         row[0].set_ylabel(title.split(" (")[0], fontsize=9)
     fig.tight_layout()
     return fig
+
+
+SPECIAL_COLOURS = {"Background": "#3a3a3a", "Void": "#e6e6e6"}  # the rest: matplotlib's tab10/tab20
+
+
+def show_masks(
+    rows: list[Mapping[str, np.ndarray]], codes: list[str], title: str = "", size: float = 2.2
+) -> plt.Figure:
+    """One row per scene, one titled panel per entry: 2-D integer arrays are masks, drawn with one colour
+    per class of `codes` (a legend names them; Background dark, Void light grey), others are images."""
+    from matplotlib.colors import BoundaryNorm, ListedColormap
+    from matplotlib.patches import Patch
+
+    palette = iter(plt.get_cmap("tab20" if len(codes) > 10 else "tab10").colors)
+    colours = [SPECIAL_COLOURS.get(code) or next(palette) for code in codes]
+    cmap, norm = ListedColormap(colours), BoundaryNorm(np.arange(len(codes) + 1) - 0.5, len(codes))
+    ncols = max(len(r) for r in rows)
+    fig, axes = plt.subplots(
+        len(rows), ncols, figsize=(size * ncols, size * len(rows) + 0.8), squeeze=False, layout="constrained"
+    )
+    for ax_row, row in zip(axes, rows, strict=True):
+        for ax, (name, array) in zip(ax_row, row.items(), strict=False):
+            array = np.asarray(array)
+            if array.ndim == 2 and np.issubdtype(array.dtype, np.integer):
+                ax.imshow(array, cmap=cmap, norm=norm, interpolation="nearest")
+            else:
+                ax.imshow(array, cmap="gray" if array.ndim == 2 else None)
+            ax.set_title(name, fontsize=9)
+        for ax in ax_row:
+            ax.axis("off")
+    handles = [
+        Patch(facecolor=c, edgecolor="#888888", label=code) for c, code in zip(colours, codes, strict=True)
+    ]
+    fig.legend(
+        handles=handles, loc="outside lower center", ncol=min(len(codes), 7), fontsize=8, frameon=False
+    )
+    if title:
+        fig.suptitle(title)
+    return fig

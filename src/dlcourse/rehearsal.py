@@ -4,8 +4,14 @@
   folder `untar_data(URLs.PETS)` returns, so fastai finds the data there and downloads nothing.
 - Planet's sample: 256-pixel JPEG tiles and a `labels.csv` of space-separated tags in the folder
   `untar_data(URLs.PLANET_SAMPLE)` returns.
+- CamVid's sample: 960×720 PNG scenes, their masks (`labels/…_P.png`, CamVid's 32 class indices) and
+  `codes.txt` in the folder `untar_data(URLs.CAMVID_TINY)` returns.
+- IMDB's sample: `texts.csv` (label, text, is_valid) of made-up reviews in the folder
+  `untar_data(URLs.IMDB_SAMPLE)` returns.
 - ImageNet weights: files with the right names and keys in torch's hub cache, so torchvision loads them
-  instead of downloading. Their values are random: a rehearsal proves the plumbing, not the accuracy.
+  instead of downloading. WikiText-103's language model: a weights file and its vocabulary where
+  `untar_data(URLs.WT103_FWD, c_key='model')` looks, with fastai's AWD-LSTM sizes and a small vocabulary.
+  Their values are random: a rehearsal proves the plumbing, not the accuracy.
 
 The test harness (and `dlcourse bench pipeline`) use this; the lessons do not know about it. `ShortRuns`
 is the harness's way of shortening epochs: it is added to fastai's default callbacks before a lesson
@@ -94,6 +100,95 @@ def install_planet(n: int = 40, size: int = 256, seed: int = 0) -> Path:
     return folder
 
 
+CAMVID_CODES = (
+    "Animal Archway Bicyclist Bridge Building Car CartLuggagePram Child Column_Pole Fence LaneMkgsDriv "
+    "LaneMkgsNonDriv Misc_Text MotorcycleScooter OtherMoving ParkingBlock Pedestrian Road RoadShoulder "
+    "Sidewalk SignSymbol Sky SUVPickupTruck TrafficCone TrafficLight Train Tree Truck_Bus Tunnel "
+    "VegetationMisc Void Wall"
+).split()  # CamVid's codes.txt, in index order
+
+
+def install_camvid(n: int = 12, width: int = 960, height: int = 720, seed: int = 0) -> Path:
+    """A CamVid-like sample where `untar_data(URLs.CAMVID_TINY)` looks first: `n` PNG scenes of CamVid's
+    size in `images/` (named as CamVid's, `0001TP_006690.png`), masks of blocks of random class indices in
+    `labels/` (`0001TP_006690_P.png`, mode L), and CamVid's `codes.txt`."""
+    from fastai.data.external import URLs
+
+    from dlcourse.data import untar_data_path
+
+    folder = untar_data_path(URLs.CAMVID_TINY)
+    if (folder / "codes.txt").is_file() and len(list((folder / "labels").glob("*_P.png"))) == n:
+        return folder
+    rng = np.random.default_rng(seed)
+    for sub in ("images", "labels"):
+        (folder / sub).mkdir(parents=True, exist_ok=True)
+    for i in range(n):
+        name = f"0001TP_{6690 + 30 * i:06d}"
+        blotches = rng.integers(0, 256, size=(height // 48, width // 48, 3), dtype=np.uint8)
+        Image.fromarray(blotches).resize((width, height), Image.Resampling.BICUBIC).save(
+            folder / "images" / f"{name}.png"
+        )
+        blocks = rng.integers(0, len(CAMVID_CODES), size=(height // 48, width // 48), dtype=np.uint8)
+        Image.fromarray(blocks).resize((width, height), Image.Resampling.NEAREST).save(
+            folder / "labels" / f"{name}_P.png"
+        )
+    (folder / "codes.txt").write_text("".join(f"{code}\n" for code in CAMVID_CODES))
+    return folder
+
+
+REVIEW_WORDS = (
+    "the a this film movie story acting plot was is and but not very really great good bad awful boring "
+    "loved hated it I we actors scene ending music funny slow long best worst ever again watch"
+).split()
+
+
+def install_imdb_sample(n: int = 40, seed: int = 0) -> Path:
+    """An IMDB-like sample where `untar_data(URLs.IMDB_SAMPLE)` looks first: `texts.csv` with `n` made-up
+    reviews of 20 to 60 words, labelled negative or positive, a fifth of them `is_valid`."""
+    import pandas as pd
+    from fastai.data.external import URLs
+
+    from dlcourse.data import untar_data_path
+
+    folder = untar_data_path(URLs.IMDB_SAMPLE)
+    if (folder / "texts.csv").is_file():
+        return folder
+    rng = np.random.default_rng(seed)
+    rows = [
+        {
+            "label": ("negative", "positive")[i % 2],
+            "text": " ".join(rng.choice(REVIEW_WORDS, int(rng.integers(20, 61)))).capitalize() + ".",
+            "is_valid": i % 5 == 0,
+        }
+        for i in range(n)
+    ]
+    folder.mkdir(parents=True, exist_ok=True)
+    pd.DataFrame(rows).to_csv(folder / "texts.csv", index=False)
+    return folder
+
+
+def install_wt103(seed: int = 0) -> Path:
+    """Random weights of fastai's AWD-LSTM language model (its sizes: 400, 1,152, 3 layers) with a vocabulary
+    of the special tokens and `REVIEW_WORDS`, as `lstm_fwd.pth` and `itos_wt103.pkl` where fastai's
+    `language_model_learner(..., pretrained=True)` finds WikiText-103's."""
+    import pickle
+
+    from fastai.data.external import URLs, fastai_path
+    from fastai.text.core import defaults
+    from fastai.text.models.awdlstm import AWD_LSTM
+    from fastai.text.models.core import get_language_model
+
+    folder = fastai_path("model") / URLs.WT103_FWD.rsplit("/", 1)[-1].removesuffix(".tgz")
+    if (folder / "lstm_fwd.pth").is_file() and (folder / "itos_wt103.pkl").is_file():
+        return folder
+    folder.mkdir(parents=True, exist_ok=True)
+    itos = [*defaults.text_spec_tok, *dict.fromkeys(w.lower() for w in REVIEW_WORDS)]
+    torch.manual_seed(seed)
+    torch.save(get_language_model(AWD_LSTM, len(itos)).state_dict(), folder / "lstm_fwd.pth")
+    (folder / "itos_wt103.pkl").write_bytes(pickle.dumps(itos))
+    return folder
+
+
 def install_weights(archs: tuple[str, ...] = FULL_MODE_ARCHS, seed: int = 0) -> list[Path]:
     """Random weights under the file names torchvision would download for fastai's default weights."""
     import torchvision.models as models
@@ -144,5 +239,11 @@ def harness_code(batch_size: int = 4, size: int = 64) -> str:
         "import dlcourse.multilabel\n"
         "dlcourse.multilabel.FULL = dataclasses.replace(\n"
         f"    dlcourse.multilabel.FULL, batch_size={batch_size}, item_size={size + size // 7}, size={size}\n"
+        ")\n"
+        "import dlcourse.text\n"
+        f"dlcourse.text.FULL = dataclasses.replace(dlcourse.text.FULL, batch_size={batch_size}, seq_len=16)\n"
+        "import dlcourse.segmentation\n"
+        "dlcourse.segmentation.FULL = dataclasses.replace(\n"
+        f"    dlcourse.segmentation.FULL, batch_size={batch_size}, item_size={size}, size={size}\n"
         ")\n"
     )

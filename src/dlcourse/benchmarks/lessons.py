@@ -60,6 +60,9 @@ def prepare_full_mode(home: Path, per_breed: int) -> dict[str, str]:
     with environment(env):
         rehearsal.install_pets(per_breed)
         rehearsal.install_planet()
+        rehearsal.install_camvid()
+        rehearsal.install_imdb_sample()
+        rehearsal.install_wt103()
         rehearsal.install_weights()
     return env
 
