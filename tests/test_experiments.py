@@ -15,6 +15,7 @@ CLAIMED = {
     "discriminative vs one rate",
     "no augmentation vs left-right flips",
     "one size vs progressive resizing",
+    "pretrained LM encoder vs none",
 }
 
 

@@ -85,3 +85,15 @@ def test_lesson_5_trains_the_bigger_model_in_full_mode(full_mode_lessons):
 
 def test_lesson_6_trains_the_bigger_model_with_its_precision_named(full_mode_lessons):
     assert "ResNet-50 trains in: " in stdout(full_mode_lessons["06_data_blocks.ipynb"])
+
+
+def test_lesson_8_reads_camvids_32_codes_in_full_mode(full_mode_lessons):
+    assert f"{len(rehearsal.CAMVID_CODES)} codes: 0 Animal" in stdout(
+        full_mode_lessons["08_segmentation.ipynb"]
+    )
+
+
+def test_lesson_9_fine_tunes_the_wikitext_sized_model_in_full_mode(full_mode_lessons):
+    out = stdout(full_mode_lessons["09_text.ipynb"])
+    assert "fastai's Numericalize gives the same numbers: True" in out
+    assert "pretrained on Emma" not in out, "full mode loads WikiText-103's model, not the bundled one"

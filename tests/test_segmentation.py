@@ -238,3 +238,14 @@ def test_a_short_training_beats_the_commonest_class(dls, camvid):
     assert accuracy > baseline + 0.03
     table = seg.per_class_accuracy(logits, targets, list(seg.CODES))
     assert (table["predicted right"].iloc[1:-1] > 0).all(), "every clothing class is found somewhere"
+
+
+def test_masks_draw_one_colour_per_class_even_for_camvids_32():
+    from dlcourse.plots import show_masks
+
+    codes = rehearsal.CAMVID_CODES
+    mask = np.arange(len(codes), dtype=np.int64).reshape(4, 8)
+    fig = show_masks([{"mask": mask}], codes)
+    colours = fig.axes[0].images[0].cmap.colors
+    assert len({tuple(c) for c in colours}) == len(codes)
+    assert [t.get_text() for t in fig.legends[0].get_texts()] == codes

@@ -161,6 +161,46 @@ def progressive_resizing(mode: Mode, seed: int = 0) -> pd.DataFrame:
     return result
 
 
+LM_EPOCHS = 1  # language-model fine-tuning: one epoch of the last group, one of everything
+ENCODER_ARMS = ("fine-tuned LM encoder", "pretrained LM encoder", "no pretraining")
+
+
+def fine_tune_language_model(learn, epochs: int = LM_EPOCHS, lr: float = 2e-2) -> pd.DataFrame:
+    """ULMFiT's second step on a language-model learner: `epochs` of the last layer group (the
+    embeddings and the decoder), then as many of every layer at a tenth of the rate."""
+    first = train.fit_one_cycle(learn, epochs, lr)
+    learn.unfreeze()
+    return pd.concat([first, train.fit_one_cycle(learn, epochs, lr / 10)], ignore_index=True)
+
+
+def text_encoders(mode: Mode, seed: int = 0) -> pd.DataFrame:
+    """Lesson 9's classifier, trained the same way (`text.gradual_unfreezing`) from three encoders: the
+    language model fine-tuned on the reviews, the pretrained language model as it is, and random weights."""
+    from fastai.torch_core import set_seed
+
+    from dlcourse import text
+
+    df = text.read_reviews(text.reviews_path(mode))
+    set_seed(seed, reproducible=True)
+    lm_dls = text.lm_dataloaders(df[~df.is_valid], mode, seed=seed)  # as the lesson: training reviews only
+    encoders = {}
+    for name, fine_tune in (("pretrained LM encoder", False), ("fine-tuned LM encoder", True)):
+        set_seed(seed, reproducible=True)
+        with quiet(text.make_language_model(lm_dls, mode)) as learn:
+            if fine_tune:
+                fine_tune_language_model(learn)
+            learn.save_encoder(f"experiment-{name.split()[0]}-{seed}")
+            encoders[name] = learn.path / learn.model_dir / f"experiment-{name.split()[0]}-{seed}.pth"
+    encoders["no pretraining"] = None
+    runs = {}
+    for name in ENCODER_ARMS:
+        set_seed(seed, reproducible=True)
+        dls = text.classifier_dataloaders(df, list(lm_dls.vocab), mode)
+        with quiet(text.make_classifier(dls, mode, encoder=encoders[name])) as learn:
+            runs[name] = text.gradual_unfreezing(learn)
+    return _arms(runs)
+
+
 DISCRIMINATIVE = f"slice({TOP_LR / 100:g}, {TOP_LR:g})"
 EFFECTS: dict[str, tuple[Callable[..., pd.DataFrame], str, str]] = {
     # name: (function, the arm the lesson recommends, the arm it is compared with)
@@ -176,6 +216,8 @@ EFFECTS: dict[str, tuple[Callable[..., pd.DataFrame], str, str]] = {
     "no augmentation vs left-right flips": (augmentations, "no augmentation", "left-right flips"),
     "left-right flips vs all 8 orientations": (augmentations, "left-right flips", "all 8 orientations"),
     "one size vs progressive resizing": (progressive_resizing, "one size", "progressive resizing"),
+    "fine-tuned vs pretrained LM encoder": (text_encoders, "fine-tuned LM encoder", "pretrained LM encoder"),
+    "pretrained LM encoder vs none": (text_encoders, "pretrained LM encoder", "no pretraining"),
 }
 
 
@@ -319,13 +361,14 @@ def main(argv: list[str] | None = None) -> None:
         from dlcourse.notebooks import describe_device
 
         today = datetime.now(UTC).strftime("%Y-%m-%d")
-        dates = {json.loads(RECORD.read_text())["date"], today} if args.only else {today}
+        dates = {*json.loads(RECORD.read_text())["date"].replace(" and ", ", ").split(", "), today}
+        dates = sorted(dates if args.only else {today})
         RECORD.write_text(
             json.dumps(
                 {
                     "mode": mode.name,
                     "device": describe_device(),
-                    "date": " and ".join(sorted(dates)),
+                    "date": ", ".join(dates[:-1]) + " and " + dates[-1] if len(dates) > 1 else dates[0],
                     "seconds": round(time.perf_counter() - start),
                     "rows": rows.to_dict(orient="records"),
                 },

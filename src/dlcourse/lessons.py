@@ -95,6 +95,14 @@ LESSONS = [
         "without Void against the commonest-class baseline, a U-Net's encoder, decoder and skip connections, "
         "predicted and true masks side by side.",
     ),
+    Lesson(
+        9,
+        "text",
+        "Text: from words to a review classifier",
+        "Tokens, special tokens and the vocabulary equal to fastai's, a language model's shifted batches, "
+        "a pretrained AWD-LSTM fine-tuned on reviews, its encoder reused by a classifier with gradual "
+        "unfreezing, and over five seeds what the fine-tuning is worth.",
+    ),
 ]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Mapping
 
 import matplotlib.pyplot as plt
@@ -115,7 +116,8 @@ def show_masks(
     from matplotlib.colors import BoundaryNorm, ListedColormap
     from matplotlib.patches import Patch
 
-    palette = iter(plt.get_cmap("tab20" if len(codes) > 10 else "tab10").colors)
+    many = plt.get_cmap("tab20").colors + plt.get_cmap("tab20b").colors  # CamVid has 32 classes
+    palette = itertools.cycle(many if len(codes) > 10 else plt.get_cmap("tab10").colors)
     colours = [SPECIAL_COLOURS.get(code) or next(palette) for code in codes]
     cmap, norm = ListedColormap(colours), BoundaryNorm(np.arange(len(codes) + 1) - 0.5, len(codes))
     ncols = max(len(r) for r in rows)

@@ -116,7 +116,7 @@ def pretrain(out_dir: Path, epochs: int = RECIPE["epochs"]) -> dict:
     model = get_language_model(AWD_LSTM, len(vocab), config=lm.config())
     model.load_state_dict({k: v.float() for k, v in state.items()})  # what the lessons load: float16 values
     ppl = lm.perplexity(model, vocab, list(held_out.text))
-    tokens = sum(len(t) for t in dls.train_ds.items)
+    tokens = int(sum(dls.train.lens))  # the training stream, tokens of every chapter
     record = {
         "task": "predict the next word of Jane Austen's novels; the lessons fine-tune it on product reviews",
         "corpus": {

@@ -276,6 +276,17 @@ def next_token_table(learn, prompt: str, k: int = 5) -> pd.DataFrame:
     )
 
 
+def next_tokens(learn, prompts: list[str], k: int = 4) -> pd.Series:
+    """For each prompt, its `k` most likely next tokens with their probabilities, as one line of text."""
+    return pd.Series(
+        {
+            p: ", ".join(f"{t} ({q:.0%})" for t, q in next_token_table(learn, p, k).itertuples(index=False))
+            for p in prompts
+        },
+        name="most likely next tokens",
+    )
+
+
 # --- the classifier ----------------------------------------------------------------------------------------
 
 
@@ -337,6 +348,24 @@ def load_encoder(learn, file: str | Path):
     encoder.load_state_dict(clean_raw_keys(torch.load(path, map_location="cpu", weights_only=True)))
     learn.freeze()
     return learn
+
+
+def predictions_table(learn, df: pd.DataFrame, n: int = 6, chars: int = 90) -> pd.DataFrame:
+    """The first `n` reviews of `df` (shortened to `chars` characters), their label, and the classifier's
+    answer with its probability."""
+    rows = []
+    for review, label in zip(df.text[:n], df.label[:n], strict=True):
+        with learn.no_bar():
+            predicted, _, probs = learn.predict(review)
+        rows.append(
+            {
+                "review": review if len(review) <= chars else review[: chars - 1] + "…",
+                "label": label,
+                "predicted": predicted,
+                "probability": float(probs.max()),
+            }
+        )
+    return pd.DataFrame(rows)
 
 
 def gradual_unfreezing(learn, lr: float = 2e-2, factor: float = 2.6**4) -> pd.DataFrame:
