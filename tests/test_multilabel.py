@@ -184,7 +184,7 @@ def test_full_mode_finds_planet_where_fastai_extracts_it_without_the_network(tmp
     def no_network(*args, **kwargs):
         raise AssertionError("full mode tried the network although the data is in place")
 
-    monkeypatch.setattr(ml, "has_internet", no_network)
+    monkeypatch.setattr(data, "has_internet", no_network)
     with environment({"FASTAI_HOME": str(tmp_path)}):
         ml.write_mosaics(data.untar_data_path(URLs.PLANET_SAMPLE), n=40)  # a stand-in, as a rehearsal would
         path = ml.planet_path(FULL)
@@ -464,14 +464,19 @@ def test_the_rehearsal_lays_out_planet_and_the_harness_shrinks_its_images(tmp_pa
         with Image.open(folder / "train" / "train_0.jpg") as image:
             assert (image.format, image.size) == ("JPEG", (256, 256))
         namespace: dict = {}
-        saved = ml.FULL, data.FULL
+        from dlcourse import segmentation, text
+
+        shrunk = (ml, data, segmentation, text)  # every module whose FULL settings the harness replaces
+        saved = [m.FULL for m in shrunk]
         try:
             exec(rehearsal.harness_code(batch_size=4, size=64), namespace)
             assert (ml.FULL.batch_size, ml.FULL.size) == (4, 64)
+            assert (segmentation.FULL.size, text.FULL.batch_size) == (64, 4)
             x, y = ml.multilabel_dataloaders(folder, FULL).train.one_batch()
         finally:
             import fastai.learner
 
-            ml.FULL, data.FULL = saved
+            for module, full in zip(shrunk, saved, strict=True):
+                module.FULL = full
             fastai.learner.defaults.callbacks.remove(rehearsal.ShortRuns)
     assert x.shape == (4, 3, 64, 64) and y.shape[0] == 4

@@ -160,6 +160,15 @@ def test_missing_masks_colour_masks_and_no_codes_are_named(camvid, tmp_path):
     Image.open(first).convert("RGB").save(first)
     with pytest.raises(data.DataError, match=f"{first.name} is a RGB image: a mask holds one class index"):
         seg.check_masks(folder)
+    indices = seg.open_mask(sorted((camvid / "labels").iterdir())[0])
+    palette = Image.fromarray(indices, mode="L").convert("P")
+    palette.putpalette([v for i in range(256) for v in ((i * 40) % 256, (i * 90) % 256, 255 - i)])
+    palette.save(first)
+    from fastai.vision.core import PILMask
+
+    assert not np.array_equal(np.asarray(PILMask.create(first)), np.asarray(Image.open(first)))  # why
+    with pytest.raises(data.DataError, match=f"{first.name} is a palette image .*reads masks as greyscale"):
+        seg.check_masks(folder)
     first.unlink()
     with pytest.raises(data.DataError, match=rf"1 image\(s\) have no mask .* needs {first.name}"):
         seg.check_masks(folder)

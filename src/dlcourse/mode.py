@@ -82,6 +82,6 @@ def report(mode: Mode) -> None:
         )
     if mode.offline:
         print(
-            "Offline mode: Fashion-MNIST photos of five kinds of clothing stand in for the pets, "
-            "a small bundled model for ResNet-34."
+            "Offline mode: small data sets and models that come with the course stand in for the full "
+            "ones; the lesson says which."
         )

@@ -143,3 +143,22 @@ def show_masks(
     if title:
         fig.suptitle(title)
     return fig
+
+
+def plot_seeds(
+    table, baseline: float | None = None, ylabel: str = "error (%)", title: str = ""
+) -> plt.Figure:
+    """One column per arm of a seed table (`dlcourse.experiments.seed_table`: seeds as rows), each seed a
+    dot and the median a bar; `baseline`: a horizontal line, such as always answering the commonest label."""
+    fig, ax = plt.subplots(figsize=(1.8 + 1.6 * len(table.columns), 3.2))
+    for i, arm in enumerate(table.columns):
+        values = table[arm].to_numpy()
+        ax.scatter(np.full(len(values), i) + np.linspace(-0.12, 0.12, len(values)), values, s=22, zorder=3)
+        ax.hlines(np.median(values), i - 0.25, i + 0.25, color="black", lw=1.5, zorder=4)
+    if baseline is not None:
+        ax.axhline(baseline, color="grey", ls="--", lw=1, label="always the commonest label")
+        ax.legend(loc="lower right", fontsize=8)
+    ax.set_xticks(range(len(table.columns)), [str(c) for c in table.columns], fontsize=8)
+    ax.set(ylabel=ylabel, title=title, xlim=(-0.6, len(table.columns) - 0.4))
+    fig.tight_layout()
+    return fig

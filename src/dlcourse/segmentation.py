@@ -169,13 +169,20 @@ def read_codes(path: Path) -> list[str]:
 
 
 def open_mask(file: Path) -> np.ndarray:
-    """A mask file's class indices, read as they are stored (a palette or greyscale PNG: never converted
-    to colours, which would change the numbers)."""
+    """A mask file's class indices, as fastai's `PILMask` reads them: an 8-bit greyscale image (mode L),
+    one class index per pixel. Other modes are refused with the fix: fastai converts them to greyscale,
+    which turns colours, and the indices of a palette image, into grey levels that are not the classes."""
     try:
         with Image.open(file) as im:
-            if im.mode not in ("P", "L", "I", "I;16"):
+            if im.mode == "P":
                 raise DataError(
-                    f"{file} is a {im.mode} image: a mask holds one class index per pixel (mode P or L), "
+                    f"{file} is a palette image (mode P): fastai reads masks as greyscale, which would turn "
+                    "its indices into grey levels. Save the indices as a greyscale image: "
+                    "Image.fromarray(np.asarray(Image.open(f))).save(f)"
+                )
+            if im.mode != "L":
+                raise DataError(
+                    f"{file} is a {im.mode} image: a mask holds one class index per pixel (mode L), "
                     "not colours. Save the class indices, not a coloured picture of them"
                 )
             return np.asarray(im)
