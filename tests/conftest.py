@@ -26,6 +26,15 @@ CHROMIUM_ARGS = [
 ]
 
 
+@pytest.fixture(scope="module")
+def root(tmp_path_factory):
+    """A fresh DLCOURSE_DATA for one test module: the offline data sets it writes land there."""
+    with pytest.MonkeyPatch.context() as mp:
+        folder = tmp_path_factory.mktemp("data")
+        mp.setenv("DLCOURSE_DATA", str(folder))
+        yield folder
+
+
 @pytest.fixture(scope="session")
 def executed_lessons():
     """{notebook name: ExecutedLesson}, run offline exactly as the site build runs them."""

@@ -32,14 +32,6 @@ CASES = settings(max_examples=60, deadline=None)
 
 
 @pytest.fixture(scope="module")
-def root(tmp_path_factory):
-    with pytest.MonkeyPatch.context() as mp:
-        folder = tmp_path_factory.mktemp("data")
-        mp.setenv("DLCOURSE_DATA", str(folder))
-        yield folder
-
-
-@pytest.fixture(scope="module")
 def planet(root):
     return ml.offline_planet()
 

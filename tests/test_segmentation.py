@@ -25,14 +25,6 @@ VOID = seg.CODES.index(seg.VOID)
 
 
 @pytest.fixture(scope="module")
-def root(tmp_path_factory):
-    with pytest.MonkeyPatch.context() as mp:
-        folder = tmp_path_factory.mktemp("data")
-        mp.setenv("DLCOURSE_DATA", str(folder))
-        yield folder
-
-
-@pytest.fixture(scope="module")
 def camvid(root):
     return seg.offline_camvid()
 

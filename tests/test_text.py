@@ -26,14 +26,6 @@ SAMPLES = [
 
 
 @pytest.fixture(scope="module")
-def root(tmp_path_factory):
-    with pytest.MonkeyPatch.context() as mp:
-        folder = tmp_path_factory.mktemp("data")
-        mp.setenv("DLCOURSE_DATA", str(folder))
-        yield folder
-
-
-@pytest.fixture(scope="module")
 def reviews(root):
     return text.read_reviews(text.offline_reviews())
 

@@ -192,9 +192,10 @@ def open_mask(file: Path) -> np.ndarray:
         ) from err
 
 
-def check_masks(path: Path, codes: list[str] | None = None) -> None:
+def check_masks(path: Path, codes: list[str] | None = None) -> list[Path]:
     """Every image has its mask, and every mask value is a class of codes.txt. A value outside them would
-    only fail later, deep in the loss (on a GPU: 'CUDA error: device-side assert triggered')."""
+    only fail later, deep in the loss (on a GPU: 'CUDA error: device-side assert triggered'). Returns the
+    image files, sorted."""
     path = Path(path)
     codes = codes or read_codes(path)
     images = sorted(p for p in (path / "images").iterdir() if p.suffix.lower() in (".png", ".jpg", ".jpeg"))
@@ -213,6 +214,7 @@ def check_masks(path: Path, codes: list[str] | None = None) -> None:
                 f"codes.txt lists {len(codes)} classes (0 to {len(codes) - 1}): fix the mask, or add the "
                 "missing class names to codes.txt"
             )
+    return images
 
 
 def segmentation_dataloaders(path: Path, mode: Mode, seed: int = 42, batch_size: int | None = None):
@@ -224,8 +226,7 @@ def segmentation_dataloaders(path: Path, mode: Mode, seed: int = 42, batch_size:
     cfg = OFFLINE if mode.offline else FULL
     path = Path(path)
     codes = read_codes(path)
-    check_masks(path, codes)
-    fnames = sorted(p for p in (path / "images").iterdir() if p.suffix.lower() in (".png", ".jpg", ".jpeg"))
+    fnames = check_masks(path, codes)
     bs = batch_size or cfg.batch_size
     return SegmentationDataLoaders.from_label_func(
         path,

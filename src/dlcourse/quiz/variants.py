@@ -881,6 +881,15 @@ def _code_list(values) -> str:
     return ", ".join(f"{v} {CODES8[v]}" for v in sorted({int(x) for x in np.ravel(values)}))
 
 
+def _mask_pair(true: np.ndarray, predicted: np.ndarray) -> dict[str, str]:
+    """A question's true and predicted masks as grids, with the codes that appear in either."""
+    return {
+        "codes": _code_list(np.concatenate([true.ravel(), predicted.ravel()])),
+        "true": _grid(true),
+        "predicted": _grid(predicted),
+    }
+
+
 def segmentation_void_accuracy(rng: random.Random) -> Variant:
     """Accuracy without Void (percent) of a predicted 4×4 mask against the true one, as the lesson's
     `void_excluded_accuracy` (and fastai's `foreground_acc` with `bkg_idx` = Void) computes it."""
@@ -909,9 +918,7 @@ def segmentation_void_accuracy(rng: random.Random) -> Variant:
             break
     return Variant(
         {
-            "codes": _code_list(np.concatenate([true.ravel(), predicted.ravel()])),
-            "true": _grid(true),
-            "predicted": _grid(predicted),
+            **_mask_pair(true, predicted),
             "n_void": n_void,
             "scored": scored,
             "right": right,
@@ -1108,9 +1115,7 @@ def segmentation_class_recall(rng: random.Random) -> Variant:
             break
     return Variant(
         {
-            "codes": _code_list(np.concatenate([true.ravel(), predicted.ravel()])),
-            "true": _grid(true),
-            "predicted": _grid(predicted),
+            **_mask_pair(true, predicted),
             "cls": CODES8[asked],
             "k": asked,
             "n_true": n_true,
