@@ -315,3 +315,30 @@ def test_one_variant_per_attempt_kept_on_reload_new_on_retry(browser):
     tab.reload()
     assert shown() == second, "and keeps them"
     tab.context.close()
+
+
+def test_the_notebook_widget_keeps_its_variants_on_reload_and_draws_new_ones_on_retry(browser):
+    """`dlcourse.quiz.show("03")` as Jupyter or Colab displays it: collapsed, one variant per question."""
+    from dlcourse.quiz.notebook import QuizWidget
+
+    quiz = load_quiz("03")
+    computed = [item.id for item in quiz.items if item.computed]
+    tab = widget_tab(browser, QuizWidget("03")._repr_html_())
+
+    def shown():
+        open_collapsed(tab)
+        items = tab.locator("fieldset.dlq-question").evaluate_all(
+            "els => els.map(e => [e.dataset.item, e.dataset.qid])"
+        )
+        return dict(items)
+
+    first = shown()
+    assert list(first) == [item.id for item in quiz.items]
+    tab.reload()
+    assert shown() == first, "a reload of the notebook keeps the variants"
+    tab.locator("button.dlq-again").click()
+    second = tab.locator("fieldset.dlq-question").evaluate_all(
+        "els => els.map(e => [e.dataset.item, e.dataset.qid])"
+    )
+    assert all(dict(second)[i] != first[i] for i in computed), "starting again draws new variants"
+    tab.context.close()

@@ -751,6 +751,22 @@ def test_each_lint_rule_catches_its_defect(tmp_path, monkeypatch, maker, questio
     assert re.search(message, problems), problems
 
 
+def test_a_quiz_whose_key_is_usually_the_longest_choice_fails_lint(tmp_path):
+    def choices(long_key: bool):
+        key = "the right answer, with a careful qualification" if long_key else "right"
+        return [
+            {"id": "a", "text": key, "correct": True, "feedback": "yes"},
+            {"id": "b", "text": "a plausible wrong answer", "feedback": "no"},
+        ]
+
+    giveaway = [single(f"q-{i}", choices=choices(i < 3)) for i in range(5)]  # 3 of 5: over 40 %
+    assert "the correct choice is the longest in 3 of 5 single-choice questions" in lint_text(
+        tmp_path, giveaway
+    )
+    balanced = [single(f"q-{i}", choices=choices(i < 2)) for i in range(5)]  # 2 of 5
+    assert lint_text(tmp_path, balanced) == ""
+
+
 def test_a_fixed_question_with_stated_precision_that_its_tolerance_accepts_lints_clean(tmp_path):
     ok = numeric(answer=2.7327, precision={"decimals": 2}, tolerance={"abs": 0.005})
     assert lint_text(tmp_path, [ok]) == ""
@@ -781,6 +797,32 @@ def test_every_computed_question_asks_something_new_in_each_variant():
                 answers = [q.answer for q in item.variants]
                 assert len(set(prompts)) == len(prompts) and len(set(answers)) == len(answers), item.id
                 assert len(item.variants) >= 2, f"{item.id}: a retry needs another variant"
+
+
+def test_one_cycle_variants_ask_at_different_positions_of_the_schedule():
+    """Two variants at the same position differ only by a factor of lr_max: the same question again."""
+    for item in load_quiz("04").items:
+        if item.id in ("lr-at-step", "mom-at-step", "last-step-lr"):
+            positions = [v.params.get("step", v.params.get("last")) / v.params["n"] for v in item.computed]
+            assert len(set(positions)) == len(positions), (item.id, positions)
+
+
+def test_notebook_widget_mounts_every_variant_with_the_site_renderer():
+    """The notebook widget hands quiz.js every variant, as the site does, so the one rule of quiz.js picks
+    one per attempt, keeps it on reload and draws a new one on a retry (tested in Chromium in
+    test_browser.py and under node in test_variant_picking_is_the_same_rule_in_python_and_js)."""
+    from dlcourse.quiz.notebook import QuizWidget
+
+    html = QuizWidget("03")._repr_html_()
+    assert static_text("quiz.js") in html
+    start = html.index("DLQuiz.mount(document.getElementById(")
+    start = html.index("), ", start) + len("), ")
+    data, _ = json.JSONDecoder().raw_decode(html, start)
+    items = client_quiz(load_quiz("03"), same_page=True)["questions"]
+    assert data["questions"] == items
+    computed = [i for i in data["questions"] if i["computed"]]
+    assert computed and all(len(i["variants"]) >= 2 for i in computed), "a retry has another variant"
+    assert all(len(i["variants"]) == 1 for i in data["questions"] if not i["computed"])
 
 
 def test_variant_ids_are_reserved():

@@ -301,6 +301,7 @@ def lint(quiz_dir: Path | None = None) -> list[str]:
                     f"heading of {quiz.page}; headings: {', '.join(sorted(anchors))}"
                 )
             problems.extend(f"{quiz.path.name}: question '{qid}': {p}" for qid, p in answer_problems(item))
+        problems.extend(f"{quiz.path.name}: {p}" for p in length_giveaway(quiz))
         for q in _parse(quiz.path).questions:
             if q.compute and make_variants(q) != make_variants(q):
                 problems.append(
@@ -308,6 +309,27 @@ def lint(quiz_dir: Path | None = None) -> list[str]:
                     "answers for the same seed; make it depend only on the rng it is given"
                 )
     return problems
+
+
+MAX_LONGEST_CORRECT = 0.4  # of a quiz's single-choice questions; by chance about 1 in the number of choices
+
+
+def length_giveaway(quiz: Quiz) -> list[str]:
+    """A quiz where the correct choice is usually the longest one teaches learners to pick the longest."""
+    singles = [item.variants[0] for item in quiz.items if item.variants[0].type == "single"]
+    longest = [q.id for q in singles if _correct_is_longest(q)]
+    if len(singles) < 5 or len(longest) <= MAX_LONGEST_CORRECT * len(singles):
+        return []
+    return [
+        f"the correct choice is the longest in {len(longest)} of {len(singles)} single-choice questions "
+        f"(at most {MAX_LONGEST_CORRECT:.0%} may be): make the key as short as the others, or a wrong "
+        f"choice as detailed as the key, in some of {', '.join(longest)}"
+    ]
+
+
+def _correct_is_longest(q: Question) -> bool:
+    lengths = sorted(((len(c.text), c.correct) for c in q.choices), reverse=True)
+    return lengths[0][1] and lengths[0][0] > lengths[1][0]
 
 
 def answer_problems(item: Item) -> list[tuple[str, str]]:

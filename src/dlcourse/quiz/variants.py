@@ -523,12 +523,21 @@ def _one_cycle_work(n: int, step: int, start: float, peak: float, end: float, pc
     )
 
 
+# (steps, step) at positions 0.12, 0.6, 0.85, 0.15, 0.55, 0.75, 0.175, 0.65, 0.875: all different, both phases
+ONE_CYCLE_STEPS = [
+    (n, step)
+    for n, steps in {100: (12, 60, 85), 200: (30, 110, 150), 400: (70, 260, 350)}.items()
+    for step in steps
+]
+
+
 def one_cycle_lr_at(rng: random.Random) -> Variant:
     """The one-cycle LR at a given step (fastai defaults: div 25, div_final 1e5, pct_start 0.25)."""
     from dlcourse.schedules import one_cycle
 
-    n, lr_max = rng.choice([100, 200, 400]), rng.choice([1e-3, 3e-3, 1e-2])
-    step = rng.choice([n // 8, n // 2, 3 * n // 4, 7 * n // 8])
+    # every (steps, step) pair sits at its own position, so no two variants differ only in lr_max
+    n, step = rng.choice(ONE_CYCLE_STEPS)
+    lr_max = rng.choice([1e-3, 3e-3, 1e-2])
     work = _one_cycle_work(n, step, lr_max / 25, lr_max, lr_max / 1e5)
     return Variant(
         {"n": n, "lr_max": f"{lr_max:g}", "step": step, "work": work}, float(one_cycle(n, lr_max)[0][step, 0])
@@ -539,8 +548,7 @@ def one_cycle_mom_at(rng: random.Random) -> Variant:
     """The one-cycle momentum at a given step (moms 0.95, 0.85, 0.95)."""
     from dlcourse.schedules import one_cycle
 
-    n = rng.choice([100, 200, 400])
-    step = rng.choice([n // 8, n // 4, n // 2, 3 * n // 4])
+    n, step = rng.choice(ONE_CYCLE_STEPS)
     work = _one_cycle_work(n, step, 0.95, 0.85, 0.95)
     return Variant({"n": n, "step": step, "work": work}, round(float(one_cycle(n, 1e-2)[1][step]), 6))
 
