@@ -9,7 +9,10 @@ from bs4 import BeautifulSoup
 from PIL import Image
 
 from dlcourse import kernels as K
+from dlcourse.lessons import LESSONS as REGISTRY
+from dlcourse.site.figures import FALLBACK_ALT
 from dlcourse.site.links import SITE_URL
+from dlcourse.site.maths import notebook_has_math
 
 from conftest import LESSONS, ROOT
 
@@ -18,6 +21,8 @@ pytestmark = pytest.mark.browser
 AXE = ROOT / "tests/js/node_modules/axe-core/axe.min.js"
 SHOTS = ROOT / "test-artifacts/screenshots"
 LESSON_PAGES = [f"lessons/{notebook.stem}/" for notebook in LESSONS]
+# Alt text that describes nothing: Jupyter's default, and ours for a figure with no words near it.
+DEFAULT_ALTS = ("No description has been provided for this image", FALLBACK_ALT)
 HTML_BUDGET = 300 * 1024  # every lesson page's HTML
 # What the heaviest lesson page (lesson 1) cost a browser, HTML and all it loaded, when its figures
 # were inline PNGs and its notebook styles inline (measured by `transferred`, 2026-11-23): now half or less.
@@ -27,6 +32,12 @@ KEY_PAGES = {
     "lesson": "lessons/01_convolutions/",
     "quiz": "quiz/01_convolutions/",
     "playground": "playground/",
+    "classify": "classify/",
+}
+# Figures to look at on their own, as element screenshots: {name: (page, text in the image's alt)}.
+KEY_FIGURES = {
+    "lesson2-gradcam": ("lessons/02_cnn_training/", "map of"),
+    "lesson2-learned-kernels": ("lessons/02_cnn_training/", "after fine_tune"),
 }
 
 
@@ -222,7 +233,10 @@ def math_pages(site):
 def test_formulas_are_typeset_with_nothing_from_outside(page, server, site):
     """Pages with formulas show typeset maths, with KaTeX and its fonts served by the site itself."""
     pages = math_pages(site)
-    assert "playground/" in pages
+    with_maths = [f"lessons/{n.name}/" for n in REGISTRY if notebook_has_math(ROOT / n.notebook)]
+    assert with_maths, "no lesson notebook has a formula"
+    missing = [path for path in ["playground/", *with_maths] if path not in pages]
+    assert not missing, f"pages with formulas that do not load KaTeX: {missing}"
     for path in pages:
         page.goto(server + path)
         page.wait_for_selector("html[data-math-ready]")
@@ -244,7 +258,7 @@ def test_lesson_figures_are_files_with_alt_text(page, server):
         assert images.count() > 0, path
         for img in images.all():
             alt = img.get_attribute("alt") or ""
-            assert alt.strip() and alt != "No description has been provided for this image", path
+            assert alt.strip() and alt not in DEFAULT_ALTS, (path, img.get_attribute("src"))
             img.scroll_into_view_if_needed()
             assert img.evaluate("i => i.decode().then(() => i.naturalWidth > 0)"), img.get_attribute("src")
         figures = page.locator("article img.dlcourse-figure")
@@ -351,7 +365,7 @@ def test_accessibility_no_serious_violations(page, server, name):
 
 @pytest.mark.parametrize("width", [1280, 390])
 def test_screenshots_and_phone_width(browser, server, site, width):
-    """Screenshots of the key pages; no page of the site scrolls sideways."""
+    """Screenshots of the key pages and figures; no page of the site scrolls sideways."""
     SHOTS.mkdir(parents=True, exist_ok=True)
     context = browser.new_context(viewport={"width": width, "height": 900})
     tab = context.new_page()
@@ -364,6 +378,12 @@ def test_screenshots_and_phone_width(browser, server, site, width):
                 tab.wait_for_selector("[data-playground][data-ready]")
             if path in shots:
                 tab.screenshot(path=str(SHOTS / f"{shots[path]}-{width}.png"))
+            for name, (figure_page, alt) in KEY_FIGURES.items():
+                if path == figure_page:
+                    img = tab.locator(f'article img[alt*="{alt}"]').first
+                    img.scroll_into_view_if_needed()
+                    assert img.evaluate("i => i.decode().then(() => i.naturalWidth > 0)"), (name, path)
+                    img.screenshot(path=str(SHOTS / f"figure-{name}-{width}.png"))
             overflow = tab.evaluate("document.documentElement.scrollWidth - window.innerWidth")
             assert overflow <= 1, f"{path or 'home'} scrolls sideways by {overflow}px at {width}px"
     finally:

@@ -21,6 +21,7 @@ import nbformat
 from PIL import Image
 
 MAX_ALT_CHARS = 200
+FALLBACK_ALT = "A figure of the lesson"  # only when a figure has no alt text and no paragraph before it
 _BLOCK = re.compile(r"<(p|li|h[1-6])>(.*?)</\1>", re.DOTALL)
 _TAG = re.compile(r"<[^>]+>")
 
@@ -89,7 +90,7 @@ def publish(executed: Path, output: Path, folder: str, cache: Path) -> list[Figu
             with Image.open(io.BytesIO(raw)) as image:
                 width, height = image.size
             own = out.get("metadata", {}).get("image/png", {}).get("alt")
-            alt = own or context or "A figure of the lesson"
+            alt = own or context or FALLBACK_ALT
             figure = Figure(f"{hashlib.sha256(data).hexdigest()[:16]}.webp", data, width, height, alt)
             figures.setdefault(figure.name, figure)
             out["data"] = {"text/html": figure.tag(folder)}
