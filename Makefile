@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt | sha256
 
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: install system-deps katex serve site test test-fast lint bench strip pin clean
+.PHONY: install system-deps vendor katex serve site test test-fast lint bench strip pin clean
 
 install: $(STAMP)
 
@@ -34,21 +34,28 @@ system-deps:
 	  $(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 	fi
 
-# The site typesets formulas with KaTeX, fetched from the npm registry (never a CDN, not committed).
+# The site typesets formulas with KaTeX and runs a model in the browser with ONNX Runtime Web, both
+# fetched from the npm registry in one install (never a CDN, not committed).
 KATEX_VERSION := 0.19.1
+ORT_VERSION := 1.30.0
 KATEX := .cache/vendor/node_modules/katex/dist/katex.min.js
+ORT := .cache/vendor/node_modules/onnxruntime-web/dist/ort.wasm.min.js
+VENDOR := $(KATEX) $(ORT)
 
-katex: $(KATEX)
+vendor: $(VENDOR)
+katex: vendor
 
-$(KATEX):
+$(VENDOR) &:
 	@command -v npm >/dev/null || { $(SUDO) apt-get update -qq && \
 	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm >/dev/null; }
-	npm install --silent --no-save --no-audit --no-fund --prefix .cache/vendor katex@$(KATEX_VERSION)
+	npm install --silent --no-save --no-audit --no-fund --prefix .cache/vendor \
+	  katex@$(KATEX_VERSION) onnxruntime-web@$(ORT_VERSION)
+	touch $(VENDOR)
 
-serve: install $(KATEX)
+serve: install $(VENDOR)
 	DLCOURSE_SITE_URL=http://127.0.0.1:8000/ $(BIN)/mkdocs serve -a 127.0.0.1:8000
 
-site: install $(KATEX)
+site: install $(VENDOR)
 	$(BIN)/mkdocs build --strict
 
 AXE_VERSION := 4.11.1
@@ -58,12 +65,12 @@ AXE := tests/js/node_modules/axe-core/axe.min.js
 $(AXE):
 	npm install --silent --no-save --no-audit --no-fund --prefix tests/js axe-core@$(AXE_VERSION)
 
-test: install system-deps $(AXE) $(KATEX)
+test: install system-deps $(AXE) $(VENDOR)
 	$(BIN)/ruff check src tests
 	$(BIN)/python -m pytest
 
 # The inner loop: everything but the minutes-long runs and the browser.
-test-fast: install $(KATEX)
+test-fast: install $(VENDOR)
 	$(BIN)/ruff check src tests
 	$(BIN)/python -m pytest -m "not slow and not browser"
 
@@ -71,7 +78,7 @@ lint: install
 	$(BIN)/ruff check src tests
 	$(BIN)/ruff format --check src tests
 
-bench: install $(KATEX)
+bench: install $(VENDOR)
 	$(BIN)/dlcourse bench conv
 	$(BIN)/dlcourse bench site
 	$(BIN)/dlcourse bench lessons --repeat 3
@@ -82,7 +89,7 @@ strip: install
 # Release step: point every lesson's install cell at the tag of the version in pyproject.toml.
 VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' pyproject.toml)
 pin:
-	sed -i -E 's#(dlcourse @ git\+[^@"]*)@v[^"\\]*#\1@v$(VERSION)#' lessons/*.ipynb
+	sed -i -E 's#(dlcourse(\[[a-z]+\])? @ git\+[^@"]*)@v[^"\\]*#\1@v$(VERSION)#' lessons/*.ipynb src/dlcourse/space/requirements.txt
 
 clean:
 	rm -rf site .cache .pytest_cache .hypothesis

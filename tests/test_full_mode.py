@@ -97,3 +97,10 @@ def test_lesson_9_fine_tunes_the_wikitext_sized_model_in_full_mode(full_mode_les
     out = stdout(full_mode_lessons["09_text.ipynb"])
     assert "fastai's Numericalize gives the same numbers: True" in out
     assert "pretrained on Emma" not in out, "full mode loads WikiText-103's model, not the bundled one"
+
+
+def test_lesson_10_exports_resnet34_and_serves_it_in_full_mode(full_mode_lessons):
+    out = stdout(full_mode_lessons["10_deployment.ipynb"])
+    assert "37 classes:" in out
+    assert "same top class in 100%" in out
+    assert "The app's answer for" in out, "outside Colab the app is asked on this machine"

@@ -103,6 +103,13 @@ LESSONS = [
         "a pretrained AWD-LSTM fine-tuned on reviews, its encoder reused by a classifier with gradual "
         "unfreezing, and over five seeds what the fine-tuning is worth.",
     ),
+    Lesson(
+        10,
+        "deployment",
+        "Put your model on the web",
+        "fastai's export and why the label function must be importable, one ONNX file checked against "
+        "PyTorch, the model running in your browser, and a Gradio app shared from Colab or a Space.",
+    ),
 ]
 
 

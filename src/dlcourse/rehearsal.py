@@ -227,12 +227,18 @@ class ShortRuns(Callback):
             raise CancelFitException()
 
 
+# Code a test harness runs in a lesson's kernel before the lesson: every fit stops after a few batches.
+SHORT_EPOCHS = (
+    "import fastai.learner, dlcourse.rehearsal\n"
+    "fastai.learner.defaults.callbacks.append(dlcourse.rehearsal.ShortRuns)\n"
+)
+
+
 def harness_code(batch_size: int = 4, size: int = 64) -> str:
     """Code the test harness runs in a lesson's kernel before the lesson: short epochs, small batches of
     small images (the full-mode code path at a fraction of the compute)."""
-    return (
-        "import dataclasses, fastai.learner, dlcourse.data, dlcourse.rehearsal\n"
-        "fastai.learner.defaults.callbacks.append(dlcourse.rehearsal.ShortRuns)\n"
+    return SHORT_EPOCHS + (
+        "import dataclasses, dlcourse.data\n"
         "dlcourse.data.FULL = dataclasses.replace(\n"
         f"    dlcourse.data.FULL, batch_size={batch_size}, item_size={size + size // 7}, size={size}\n"
         ")\n"

@@ -207,6 +207,7 @@ def export_and_reload(learn: Learner, fname: str = "export.pkl") -> Learner:
     This file was written by the line above, so the warning is silenced here, and only here."""
     import warnings
 
+    Path(learn.path).mkdir(parents=True, exist_ok=True)  # a learner that has not trained may lack it
     learn.export(fname)
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=".*insecure pickle module")

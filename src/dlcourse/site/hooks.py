@@ -5,6 +5,7 @@
   an "Open in Colab" link derived from `repo_url`, a download link and a line saying how and when
   it was executed. Its figures become separate compressed image files with alt text
   (`dlcourse.site.figures`).
+* The classify page gets the site's model as ONNX and ONNX Runtime Web (`dlcourse.site.classify`).
 * Pages with formulas load KaTeX, fetched from the npm registry before the build (`dlcourse.site.maths`).
 * Each quiz file of `quiz/` becomes a generated quiz page plus JSON data for the browser renderer;
   the bank is linted first, so a broken quiz fails the build.
@@ -28,10 +29,11 @@ from dlcourse.lessons import LESSONS, by_name
 from dlcourse.notebooks import ExecutedLesson, LessonRunError, execute_cached
 from dlcourse.quiz.bank import lint, load_bank
 from dlcourse.quiz.client import client_quiz, static_text
-from dlcourse.site import figures, maths, styles
+from dlcourse.site import classify, figures, maths, styles
 from dlcourse.site.links import SITE_URL, colab_url
 
 _executed: dict[str, ExecutedLesson] = {}
+_classify_transfer: list[str] = []  # the classify page's download, as a Markdown table
 _shared_styles: dict[str, str] = {}  # {file name: CSS} moved out of the lesson pages (dlcourse.site.styles)
 _MATHJAX_LOADER = re.compile(r"<!-- Load mathjax -->.*?<!-- End of mathjax configuration -->", re.DOTALL)
 _PROSE_CODE_BLOCK = re.compile(r'(<div class="highlight">\s*<pre)(?![^>]*tabindex)')
@@ -61,7 +63,19 @@ def on_files(files: Files, config: MkDocsConfig) -> Files:
     _add_quizzes(files, config, root)
     _add_playground(files, config)
     _add_maths(files, config, root)
+    _add_classifier(files, config, root)
     return files
+
+
+def _add_classifier(files: Files, config: MkDocsConfig, root: Path) -> None:
+    """The classify page's model, examples, script and ONNX Runtime Web (`dlcourse.site.classify`)."""
+    try:
+        assets = classify.page_assets(root, root / ".cache" / "classify")
+    except FileNotFoundError as err:
+        raise PluginError(str(err)) from err
+    for uri, data in assets.items():
+        files.append(File.generated(config, uri, content=data))
+    _classify_transfer[:] = [classify.transfer_markdown(classify.transfer(assets))]
 
 
 def _add_maths(files: Files, config: MkDocsConfig, root: Path) -> None:
@@ -157,6 +171,8 @@ def gpu_seconds(record: Path = GPU_RECORD) -> dict[str, str]:
 def on_page_markdown(markdown: str, page: Page, config: MkDocsConfig, files: Files) -> str:
     """The home page's course map (each lesson, what it teaches, how long it took to run here) and the
     Offline-mode page's tables of effects over seeds (from the record of `dlcourse.experiments`)."""
+    if "<!-- classify-transfer -->" in markdown:
+        markdown = markdown.replace("<!-- classify-transfer -->", _classify_transfer[0])
     if "<!-- offline-effects -->" in markdown:
         from dlcourse.experiments import effects_page_section
 
