@@ -27,6 +27,7 @@ from dlcourse.mode import Mode
 
 SITE_WEIGHTS = WEIGHTS_DIR / "site_classifier.pth"
 SITE_RECORD = WEIGHTS_DIR / "site_classifier.json"
+REBUILD = "python -m dlcourse.deploy"  # what makes both
 EPOCHS = 3  # fine_tune epochs of the lesson's model (after its one head-only epoch)
 
 
@@ -237,32 +238,38 @@ def train_classifier(mode: Mode, seed: int = 0):
     return learn
 
 
+def site_record() -> dict:
+    """The record of the classify page's model: its classes, image size, Normalize statistics and run."""
+    try:
+        return json.loads(SITE_RECORD.read_text())
+    except (OSError, ValueError) as err:
+        raise damaged(SITE_RECORD, err, REBUILD) from err
+
+
 def site_classifier() -> tuple[PixelsToProbabilities, dict]:
     """The classify page's model (float32 from its float16 weights) and its record."""
     from fastai.vision.learner import create_vision_model
 
     from dlcourse.offline_model import offline_resnet
 
+    record = site_record()
     try:
-        record = json.loads(SITE_RECORD.read_text())
         state = torch.load(SITE_WEIGHTS, map_location="cpu", weights_only=True)
     except (OSError, ValueError, EOFError, RuntimeError, pickle.UnpicklingError) as err:
-        raise damaged(SITE_WEIGHTS, str(err).splitlines()[0]) from err
+        raise damaged(SITE_WEIGHTS, str(err).splitlines()[0], REBUILD) from err
     model = create_vision_model(offline_resnet, len(record["classes"]), pretrained=False)
     model.load_state_dict({k: v.float() for k, v in state.items()})
     return PixelsToProbabilities(model, record["mean"], record["std"]).eval(), record
 
 
 def site_validation_files() -> tuple[list[Path], list[str]]:
-    """The validation images of the site model's run (the offline Pets split) and their labels."""
-    from fastai.data.transforms import RandomSplitter
+    """The validation images of the site model's run (the offline Pets split of `pets_dataloaders`, which
+    trained it) and their labels."""
+    from dlcourse.data import offline_pets, pets_dataloaders
+    from dlcourse.mode import detect_mode
 
-    from dlcourse.data import BREED_PATTERN, OFFLINE, image_files, offline_pets
-
-    files = image_files(offline_pets())
-    _, valid = RandomSplitter(valid_pct=OFFLINE.valid_pct, seed=42)(files)
-    chosen = [files[i] for i in valid]
-    return chosen, [re.match(BREED_PATTERN, f.name).group(1) for f in chosen]
+    dls = pets_dataloaders(offline_pets(), detect_mode("offline"))
+    return list(dls.valid_ds.items), [dls.vocab[int(y)] for y in dls.valid_ds.tls[1]]
 
 
 def file_pixels(files: list[Path]) -> np.ndarray:
@@ -297,7 +304,7 @@ def save_site_classifier(seed: int = 0) -> dict:
     torch.save(state, SITE_WEIGHTS)
     mean, std = normalize_stats(learn.dls)
     record = {
-        "made_by": "python -m dlcourse.deploy",
+        "made_by": REBUILD,
         "recipe": f"offline Pets layout, make_learner(offline_resnet), fine_tune({EPOCHS}), seed {seed}",
         "classes": list(learn.dls.vocab),
         "size": int(learn.dls.valid.one_batch()[0].shape[-1]),

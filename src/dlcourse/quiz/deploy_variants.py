@@ -13,6 +13,7 @@ import torch
 from torch import nn
 
 from dlcourse.quiz.bank import Variant
+from dlcourse.quiz.variants import ARCH_NAMES
 
 SITE_CLASSES = ["Ankle_boot", "Sandal", "Sneaker", "bag", "shirt"]  # the classify page's model
 
@@ -26,12 +27,10 @@ class _Seen(nn.Module):
 
 
 def _site_stats() -> tuple[list[float], list[float]]:
-    """The Normalize statistics of the classify page's model, from its record (as `site_classifier` does)."""
-    import json
+    """The Normalize statistics of the classify page's model, from its record."""
+    from dlcourse.deploy import site_record
 
-    from dlcourse.deploy import SITE_RECORD
-
-    record = json.loads(SITE_RECORD.read_text())
+    record = site_record()
     return [float(m) for m in record["mean"]], [float(s) for s in record["std"]]
 
 
@@ -123,14 +122,11 @@ def top_class_percent(rng: random.Random) -> Variant:
     )
 
 
-RESNETS = {"resnet18": "ResNet-18", "resnet34": "ResNet-34", "resnet50": "ResNet-50"}
-
-
 def model_megabytes(rng: random.Random) -> Variant:
     """MB (10^6 bytes) of a ResNet's weights for n classes, stored in float32 or in float16."""
     from torchvision import models
 
-    arch, n_classes = rng.choice(list(RESNETS)), rng.choice([2, 5, 10, 37])
+    arch, n_classes = rng.choice(list(ARCH_NAMES)), rng.choice([2, 5, 10, 37])
     with torch.device("meta"):  # shapes only: nothing is allocated or initialised
         params = sum(p.numel() for p in getattr(models, arch)(num_classes=n_classes).parameters())
     dtype, other = rng.choice([(torch.float32, torch.float16), (torch.float16, torch.float32)])
@@ -138,7 +134,7 @@ def model_megabytes(rng: random.Random) -> Variant:
     other_size = torch.empty(0, dtype=other).element_size()
     return Variant(
         {
-            "arch": RESNETS[arch],
+            "arch": ARCH_NAMES[arch],
             "n_classes": n_classes,
             "params": f"{params:,}",
             "dtype": str(dtype).removeprefix("torch."),
