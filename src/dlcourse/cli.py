@@ -76,9 +76,12 @@ def _train(args: argparse.Namespace) -> int:
 
 
 def _train_pets(args: argparse.Namespace) -> int:
+    from fastai.metrics import accuracy, error_rate
+    from fastai.vision.learner import vision_learner
+
     from dlcourse.data import pets_dataloaders, pets_path
     from dlcourse.mode import detect_mode
-    from dlcourse.train import fine_tune, make_learner, pick_arch
+    from dlcourse.train import history, pick_arch
 
     mode = detect_mode("offline" if args.offline else None)
     print(f"dlcourse: {mode.describe()}")
@@ -91,12 +94,14 @@ def _train_pets(args: argparse.Namespace) -> int:
         f"dlcourse: {len(dls.train_ds)} training and {len(dls.valid_ds)} validation images from {path}, "
         f"{len(dls.vocab)} classes; model {arch.__name__}"
     )
-    learn = make_learner(dls, mode, arch=arch)
-    metrics = fine_tune(learn, args.epochs)
-    last = metrics.iloc[-1]
+    learn = vision_learner(dls, arch, metrics=[error_rate, accuracy])
+    if mode.gpu:
+        learn.to_fp16()
+    learn.fine_tune(args.epochs)
+    last = history(learn).iloc[-1]
     print(
         f"final: error_rate {last.error_rate:.4f}, accuracy {last.accuracy:.4f}, "
-        f"valid_loss {last.valid_loss:.4f} after {len(metrics)} epochs"
+        f"valid_loss {last.valid_loss:.4f} after {args.epochs + 1} epochs"
     )
     return 0
 

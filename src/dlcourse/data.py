@@ -36,13 +36,18 @@ class DataError(RuntimeError):
 
 @dataclass(frozen=True)
 class DataConfig:
-    item_size: int  # Resize target per item, computed once and cached (presizing: larger than the final size)
+    item_size: int | tuple[int, int]  # Resize target per item (presizing: larger than the final size)
     size: int  # final size after batch augmentation
     batch_size: int
     flip: bool
     num_workers: int | None  # None: fastai's default
     valid_pct: float  # share of the images kept aside for validation
     valid_batch_size: int | None = None  # None: the training batch size (validation needs no gradients)
+    # augmentation (`aug_transforms`) where a data set needs other than fastai's defaults
+    min_scale: float = 0.75  # the smallest share of the image a random crop keeps
+    flip_vert: bool = False  # also flip top to bottom and turn by quarter turns (images seen from above)
+    max_zoom: float = 1.1
+    max_warp: float = 0.2
 
 
 FULL = DataConfig(item_size=256, size=224, batch_size=64, flip=True, num_workers=None, valid_pct=0.2)
@@ -208,27 +213,6 @@ def pets_config(mode: Mode, size: int | None = None) -> DataConfig:
     return dataclasses.replace(cfg, item_size=round(size * cfg.item_size / cfg.size), size=size)
 
 
-def pets_block(
-    mode: Mode, seed: int = 42, size: int | None = None, batch_tfms=AUGMENT, pattern: str = BREED_PATTERN
-):
-    """The DataBlock behind `pets_dataloaders` (breed labels), spelled out piece by piece."""
-    from fastai.data.block import CategoryBlock, DataBlock
-    from fastai.data.transforms import RandomSplitter, RegexLabeller, get_image_files
-    from fastai.torch_core import using_attr
-    from fastai.vision.augment import Resize
-    from fastai.vision.data import ImageBlock
-
-    cfg = pets_config(mode, size)
-    return DataBlock(
-        blocks=(ImageBlock, CategoryBlock),  # the input is an image, the target one category
-        get_items=get_image_files,  # every image file under the folder
-        get_y=using_attr(RegexLabeller(pattern), "name"),  # the label from the file name
-        splitter=RandomSplitter(valid_pct=cfg.valid_pct, seed=seed),
-        item_tfms=Resize(cfg.item_size),  # on each image, before batching: the same size for all
-        batch_tfms=default_augmentation(cfg) if batch_tfms == AUGMENT else batch_tfms,  # on each batch
-    )
-
-
 def default_augmentation(cfg: DataConfig):
     from fastai.vision.augment import aug_transforms
 
@@ -244,16 +228,13 @@ def pets_dataloaders(
     size: int | None = None,
     batch_tfms=AUGMENT,
 ):
-    """fastai DataLoaders as the lessons build them: a random validation set (fixed seed), presizing,
-    augmentation (fastai's `aug_transforms` unless `batch_tfms` says otherwise; None: none).
-
-    Each image is decoded and resized once (`dlcourse.fast`); augmentation runs on the batches, on the GPU
-    when there is one.
-    """
+    """The lessons' Pets DataLoaders (the same fastai call lesson 2 shows), for the comparisons over seeds:
+    a random validation set (`seed`), presizing, augmentation (fastai's `aug_transforms` unless
+    `batch_tfms` says otherwise; None: none), read through the cache of `dlcourse.fast.cached`."""
     from fastai.vision.augment import Resize
     from fastai.vision.data import ImageDataLoaders
 
-    from dlcourse.fast import cached_dataloaders
+    from dlcourse.fast import cached
 
     cfg = pets_config(mode, size)
     files = image_files(path)
@@ -274,4 +255,4 @@ def pets_dataloaders(
         dls = ImageDataLoaders.from_name_func(path, files, is_cat, **common)
     else:
         raise ValueError(f"label must be 'breed' or 'cat', got {label!r}")
-    return cached_dataloaders(dls, data_root() / "cache")
+    return cached(dls)

@@ -225,16 +225,17 @@ def space_files() -> dict[str, str]:
 
 
 def train_classifier(mode: Mode, seed: int = 0):
-    """The lesson's model: the Pets recipe (`pets_dataloaders`, `make_learner`), `fine_tune(EPOCHS)`."""
+    """Lesson 10's model (lesson 2's recipe, the same split): `vision_learner`, then `fine_tune(EPOCHS)`."""
+    from fastai.metrics import error_rate
     from fastai.torch_core import set_seed
+    from fastai.vision.learner import vision_learner
 
     from dlcourse.data import pets_dataloaders, pets_path
-    from dlcourse.train import fine_tune, make_learner
+    from dlcourse.train import pick_arch
 
     set_seed(seed, reproducible=True)
-    dls = pets_dataloaders(pets_path(mode), mode)
-    learn = make_learner(dls, mode)
-    fine_tune(learn, EPOCHS)
+    learn = vision_learner(pets_dataloaders(pets_path(mode), mode), pick_arch(mode), metrics=error_rate)
+    learn.fine_tune(EPOCHS)
     return learn
 
 
@@ -305,7 +306,7 @@ def save_site_classifier(seed: int = 0) -> dict:
     mean, std = normalize_stats(learn.dls)
     record = {
         "made_by": REBUILD,
-        "recipe": f"offline Pets layout, make_learner(offline_resnet), fine_tune({EPOCHS}), seed {seed}",
+        "recipe": f"offline Pets layout, vision_learner(offline_resnet), fine_tune({EPOCHS}), seed {seed}",
         "classes": list(learn.dls.vocab),
         "size": int(learn.dls.valid.one_batch()[0].shape[-1]),
         "mean": mean.tolist(),

@@ -37,6 +37,18 @@ def quiet(learn):
         yield learn
 
 
+def vision(dls, mode: Mode, pretrained: bool = True, **kwargs):
+    """The lessons' `vision_learner(dls, arch, metrics=...)` with error rate and accuracy (or `metrics`),
+    each epoch kept across fits (`train.EpochLog`), mixed precision on a GPU as the lessons ask for it."""
+    import torch
+    from fastai.metrics import accuracy, error_rate
+    from fastai.vision.learner import vision_learner
+
+    kwargs.setdefault("metrics", [error_rate, accuracy])
+    learn = vision_learner(dls, train.pick_arch(mode), pretrained=pretrained, cbs=train.EpochLog(), **kwargs)
+    return learn.to_fp16() if torch.cuda.is_available() else learn
+
+
 def learner(mode: Mode, seed: int, pretrained: bool = True, **data):
     """A fresh learner on the lesson data, its random choices (split, head, batches) fixed by `seed`;
     `data`: `pets_dataloaders`' options (size, batch_tfms)."""
@@ -44,7 +56,15 @@ def learner(mode: Mode, seed: int, pretrained: bool = True, **data):
 
     set_seed(seed, reproducible=True)
     dls = pets_dataloaders(pets_path(mode), mode, seed=seed, **data)
-    return train.make_learner(dls, mode, pretrained=pretrained)
+    return vision(dls, mode, pretrained=pretrained)
+
+
+def trained_epochs(learn, recipe: Callable[[], object]) -> pd.DataFrame:
+    """The epochs that `recipe()` (one or several fits of `learn`) trains, one row each, with its stage."""
+    log = learn.epoch_log
+    start = len(log.rows)
+    recipe()
+    return log.table().iloc[start:].reset_index(drop=True)
 
 
 def _arms(runs: dict[str, pd.DataFrame]) -> pd.DataFrame:
@@ -54,9 +74,9 @@ def _arms(runs: dict[str, pd.DataFrame]) -> pd.DataFrame:
 def pretrained_vs_scratch(mode: Mode, seed: int = 0) -> pd.DataFrame:
     """The same number of epochs: fine-tuning the pretrained model vs one-cycle from random weights."""
     with quiet(learner(mode, seed)) as learn:
-        pretrained = train.fine_tune(learn, EPOCHS)
+        pretrained = trained_epochs(learn, lambda: learn.fine_tune(EPOCHS))
     with quiet(learner(mode, seed, pretrained=False)) as learn:
-        scratch = train.fit_one_cycle(learn, EPOCHS + 1, SCRATCH_LR)
+        scratch = trained_epochs(learn, lambda: learn.fit_one_cycle(EPOCHS + 1, SCRATCH_LR))
     return _arms({"pretrained": pretrained, "from scratch": scratch})
 
 
@@ -67,8 +87,8 @@ def learning_rates(mode: Mode, seed: int = 0) -> pd.DataFrame:
     runs = {}
     for factor in (1, 10, 100):
         with quiet(learner(mode, seed)) as learn:
-            runs["valley" if factor == 1 else f"{factor}x valley"] = train.fine_tune(
-                learn, EPOCHS, base_lr=valley * factor
+            runs["valley" if factor == 1 else f"{factor}x valley"] = trained_epochs(
+                learn, lambda: learn.fine_tune(EPOCHS, base_lr=valley * factor)  # noqa: B023  called at once
             )
     return _arms(runs).assign(valley=valley)
 
@@ -78,9 +98,9 @@ def one_cycle_vs_constant(mode: Mode, seed: int = 0) -> pd.DataFrame:
 
     Also returns each arm's per-batch training loss in `.attrs["losses"]`."""
     runs, losses = {}, {}
-    for name, fit in [("one-cycle", train.fit_one_cycle), ("constant", train.fit_constant)]:
+    for name, fit in [("one-cycle", "fit_one_cycle"), ("constant", "fit")]:
         with quiet(learner(mode, seed, pretrained=False)) as learn:
-            runs[name] = fit(learn, EPOCHS + 1, SCRATCH_LR)
+            runs[name] = trained_epochs(learn, lambda: getattr(learn, fit)(EPOCHS + 1, SCRATCH_LR))  # noqa: B023
             losses[name] = [float(x) for x in learn.recorder.losses]
     result = _arms(runs)
     result.attrs["losses"] = losses
@@ -91,7 +111,7 @@ def after_unfreezing(mode: Mode, seed: int = 0, top: float = TOP_LR) -> pd.DataF
     """Train the head, then from those same weights: head only, or unfrozen at one rate for all layers,
     or at discriminative rates with the same top rate, or at a rate 10x too high."""
     with quiet(learner(mode, seed)) as learn:
-        head = train.fit_one_cycle(learn, 1, SCRATCH_LR)
+        head = trained_epochs(learn, lambda: learn.fit_one_cycle(1, SCRATCH_LR))
         trained_head = copy.deepcopy(learn.model.state_dict())
     arms: dict[str, tuple[bool, float | slice]] = {
         "head only": (False, top),
@@ -105,8 +125,23 @@ def after_unfreezing(mode: Mode, seed: int = 0, top: float = TOP_LR) -> pd.DataF
             learn.model.load_state_dict(trained_head)
             if unfreeze:
                 learn.unfreeze()
-            runs[name] = pd.concat([head, train.fit_one_cycle(learn, EPOCHS, lr)], ignore_index=True)
+            fitted = trained_epochs(learn, lambda: learn.fit_one_cycle(EPOCHS, lr))  # noqa: B023
+            runs[name] = pd.concat([head, fitted], ignore_index=True)
     return _arms(runs)
+
+
+def fine_tune_by_hand_vs_fastai(mode: Mode, seed: int = 1, epochs: int = 1) -> pd.DataFrame:
+    """Lesson 5's check: fastai's `fine_tune(epochs)` and `train.fine_tune_by_hand`, each on a fresh learner
+    from the same seed; their losses side by side, one row per epoch (both stages)."""
+    recipes = {
+        "fastai fine_tune": lambda learn: learn.fine_tune(epochs),
+        "by hand": lambda learn: train.fine_tune_by_hand(learn, epochs),
+    }
+    runs = {}
+    for name, recipe in recipes.items():
+        with quiet(learner(mode, seed)) as learn:
+            runs[name] = trained_epochs(learn, lambda: recipe(learn))  # noqa: B023  called at once
+    return pd.concat(runs, axis=1)[[(n, c) for n in runs for c in ("train_loss", "valid_loss")]]
 
 
 def augmentation_arms(mode: Mode) -> dict[str, list | None]:
@@ -128,7 +163,7 @@ def augmentations(mode: Mode, seed: int = 0) -> pd.DataFrame:
     runs = {}
     for name, tfms in augmentation_arms(mode).items():
         with quiet(learner(mode, seed, batch_tfms=tfms)) as learn:
-            runs[name] = train.fine_tune(learn, EPOCHS)
+            runs[name] = trained_epochs(learn, lambda: learn.fine_tune(EPOCHS))
     return _arms(runs)
 
 
@@ -141,13 +176,13 @@ def progressive_resizing(mode: Mode, seed: int = 0) -> pd.DataFrame:
     runs, seconds = {}, {}
     start = time.perf_counter()
     with quiet(learner(mode, seed)) as learn:
-        runs["one size"] = train.fine_tune(learn, EPOCHS)
+        runs["one size"] = trained_epochs(learn, lambda: learn.fine_tune(EPOCHS))
     seconds["one size"] = time.perf_counter() - start
     start = time.perf_counter()
     with quiet(learner(mode, seed, size=small)) as learn:
-        first = train.fine_tune(learn, EPOCHS - 1)
+        first = trained_epochs(learn, lambda: learn.fine_tune(EPOCHS - 1))
         learn.dls = pets_dataloaders(pets_path(mode), mode, seed=seed)
-        last = train.fit_one_cycle(learn, 1, slice(1e-5, 1e-3))
+        last = trained_epochs(learn, lambda: learn.fit_one_cycle(1, slice(1e-5, 1e-3)))
         runs["progressive resizing"] = pd.concat([first, last], ignore_index=True)
     seconds["progressive resizing"] = time.perf_counter() - start
     result = _arms(runs)
@@ -166,15 +201,74 @@ ENCODER_ARMS = ("fine-tuned LM encoder", "pretrained LM encoder", "no pretrainin
 
 
 def fine_tune_language_model(learn, epochs: int = LM_EPOCHS, lr: float = 2e-2) -> pd.DataFrame:
-    """ULMFiT's second step on a language-model learner: `epochs` of the last layer group (the
-    embeddings and the decoder), then as many of every layer at a tenth of the rate."""
-    first = train.fit_one_cycle(learn, epochs, lr)
-    learn.unfreeze()
-    return pd.concat([first, train.fit_one_cycle(learn, epochs, lr / 10)], ignore_index=True)
+    """Lesson 9's second ULMFiT step: `epochs` of the last layer group (the embeddings and the decoder),
+    then as many of every layer at a tenth of the rate."""
+
+    def recipe():
+        learn.fit_one_cycle(epochs, lr)
+        learn.unfreeze()
+        learn.fit_one_cycle(epochs, lr / 10)
+
+    return trained_epochs(learn, recipe)
+
+
+def gradual_unfreezing(learn, lr: float = 2e-2, factor: float = 2.6**4) -> pd.DataFrame:
+    """Lesson 9's classifier recipe (ULMFiT), one epoch per stage: the head alone; then the last two layer
+    groups; the last three; then all, each time with discriminative rates (the earliest group `factor`
+    times lower) and a lower top rate. Returns every epoch's metrics with its stage."""
+    stages = [
+        ("head only", -1, lr),
+        ("last two groups", -2, lr / 2),
+        ("last three groups", -3, lr / 4),
+        ("all layers", None, lr / 20),
+    ]
+
+    def recipe():
+        for _, freeze_to, top in stages:
+            if freeze_to is None:
+                learn.unfreeze()
+            else:
+                learn.freeze_to(freeze_to)
+            learn.fit_one_cycle(1, top if freeze_to == -1 else slice(top / factor, top))
+
+    table = trained_epochs(learn, recipe)
+    table["stage"] = [name for name, _, _ in stages]
+    return table
+
+
+def language_model(dls, mode: Mode):
+    """Lesson 9's `language_model_learner` (AWD-LSTM; offline, the bundled one), each epoch kept."""
+    from fastai.metrics import Perplexity, accuracy
+    from fastai.text.learner import language_model_learner
+    from fastai.text.models.awdlstm import AWD_LSTM
+
+    from dlcourse import text
+
+    cfg = text.config(mode)
+    return language_model_learner(
+        dls, AWD_LSTM, drop_mult=cfg.lm_drop_mult, metrics=[accuracy, Perplexity()], cbs=train.EpochLog(),
+        **text.lm_options(mode),
+    )
+
+
+def classifier(dls, mode: Mode, encoder: str | None = None):
+    """Lesson 9's `text_classifier_learner`, with the encoder a language model saved, each epoch kept."""
+    from fastai.metrics import accuracy, error_rate
+    from fastai.text.learner import text_classifier_learner
+    from fastai.text.models.awdlstm import AWD_LSTM
+
+    from dlcourse import text
+
+    cfg = text.config(mode)
+    learn = text_classifier_learner(
+        dls, AWD_LSTM, drop_mult=cfg.classifier_drop_mult, metrics=[error_rate, accuracy],
+        cbs=train.EpochLog(), **text.classifier_options(mode),
+    )
+    return learn if encoder is None else learn.load_encoder(encoder)
 
 
 def text_encoders(mode: Mode, seed: int = 0) -> pd.DataFrame:
-    """Lesson 9's classifier, trained the same way (`text.gradual_unfreezing`) from three encoders: the
+    """Lesson 9's classifier, trained the same way (`gradual_unfreezing`) from three encoders: the
     language model fine-tuned on the reviews, the pretrained language model as it is, and random weights."""
     from fastai.torch_core import set_seed
 
@@ -186,18 +280,18 @@ def text_encoders(mode: Mode, seed: int = 0) -> pd.DataFrame:
     encoders = {}
     for name, fine_tune in (("pretrained LM encoder", False), ("fine-tuned LM encoder", True)):
         set_seed(seed, reproducible=True)
-        with quiet(text.make_language_model(lm_dls, mode)) as learn:
+        with quiet(language_model(lm_dls, mode)) as learn:
             if fine_tune:
                 fine_tune_language_model(learn)
-            learn.save_encoder(f"experiment-{name.split()[0]}-{seed}")
-            encoders[name] = learn.path / learn.model_dir / f"experiment-{name.split()[0]}-{seed}.pth"
+            encoders[name] = f"experiment-{name.split()[0]}-{seed}"
+            learn.save_encoder(encoders[name])
     encoders["no pretraining"] = None
     runs = {}
     for name in ENCODER_ARMS:
         set_seed(seed, reproducible=True)
         dls = text.classifier_dataloaders(df, list(lm_dls.vocab), mode)
-        with quiet(text.make_classifier(dls, mode, encoder=encoders[name])) as learn:
-            runs[name] = text.gradual_unfreezing(learn)
+        with quiet(classifier(dls, mode, encoder=encoders[name])) as learn:
+            runs[name] = gradual_unfreezing(learn)
     return _arms(runs)
 
 

@@ -169,6 +169,14 @@ def cached_dataloaders(dls: DataLoaders, cache_dir: Path) -> DataLoaders:
     return DataLoaders(*loaders, path=dls.path, device=dls.device)
 
 
+def cached(dls: DataLoaders) -> DataLoaders:
+    """`dls` reading its items from the course's cache (in `$DLCOURSE_DATA/cache`, see `data_root`): each
+    image decoded and resized once, with the validation set's centre crop, then kept in memory."""
+    from dlcourse.data import data_root
+
+    return cached_dataloaders(dls, data_root() / "cache")
+
+
 def set_frozen(model: torch.nn.Module, groups: list, frozen: bool) -> None:
     """fastai's freeze rule: all parameter groups but the last (the head) stop training, except batch norm."""
     norm = (torch.nn.BatchNorm1d, torch.nn.BatchNorm2d)

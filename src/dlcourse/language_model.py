@@ -2,14 +2,16 @@
 on Jane Austen's six novels, as the real course's AWD-LSTM is pretrained on Wikipedia (WikiText-103).
 
 Its weights come from `dlcourse.pretrain_text` and ship in `dlcourse/weights/` with their record (corpus,
-size, recipe, perplexity) and the held-out chapters that perplexity was measured on. They are loaded
-with `torch.load(..., weights_only=True)`: tensors only, never pickled code.
+size, recipe, perplexity) and the held-out chapters that perplexity was measured on. fastai's
+`language_model_learner` loads them as it loads its own pretrained model (`pretrained_files`); they are
+first read with `torch.load(..., weights_only=True)`, tensors only, so that a damaged file is named.
 """
 
 from __future__ import annotations
 
 import json
 import pickle
+from pathlib import Path
 
 import torch
 
@@ -50,6 +52,28 @@ def pretrained_weights() -> dict[str, torch.Tensor]:
     except (OSError, EOFError, RuntimeError, ValueError, pickle.UnpicklingError) as err:
         raise damaged(WEIGHTS, str(err).splitlines()[0], REBUILD) from err
     return {k: v.float() for k, v in state.items()}
+
+
+def pretrained_files() -> tuple[Path, Path]:
+    """The bundled weights and vocabulary as fastai's `language_model_learner(..., pretrained_fnames=...)`
+    takes them: each path without its `.pth` / `.pkl` ending. The vocabulary (kept in the record) is
+    written once as the pickled list fastai reads, under `$DLCOURSE_DATA/austen-lm`."""
+    from dlcourse.data import data_root, write_folder_once
+
+    pretrained_weights()  # a damaged or missing file fails here, with how to restore it
+    vocab = record()["vocab"]
+
+    def complete(folder: Path) -> bool:
+        try:
+            return pickle.loads((folder / "vocab.pkl").read_bytes()) == vocab
+        except (OSError, pickle.UnpicklingError, EOFError):
+            return False
+
+    def write(folder: Path) -> None:
+        (folder / "vocab.pkl").write_bytes(pickle.dumps(vocab))
+
+    folder = write_folder_once(data_root() / "austen-lm", complete, write)
+    return WEIGHTS.with_suffix(""), folder / "vocab"
 
 
 def load_into(learn, weights: dict[str, torch.Tensor] | None = None, vocab: list[str] | None = None):

@@ -38,10 +38,21 @@ TAG_NAMES = {c: fashion_mnist.CLASSES[c].lower().replace(" ", "-") for c in fash
 IMAGE_FOLDER = "train"  # as in planet_sample.tgz (Kaggle's full data set calls it train-jpg)
 DEFAULT_THRESHOLDS = np.round(np.linspace(0.05, 0.95, 19), 2)
 
-FULL = DataConfig(item_size=256, size=224, batch_size=64, flip=True, num_workers=None, valid_pct=0.2)
-OFFLINE = DataConfig(
-    item_size=56, size=56, batch_size=64, flip=True, num_workers=0, valid_pct=0.2, valid_batch_size=256
+# Planet's tiles are seen from above, so they also flip vertically. Offline, no random crop: on a 56-pixel
+# mosaic it could cut a photo out while its tag stays.
+FULL = DataConfig(
+    item_size=256, size=224, batch_size=64, flip=True, num_workers=None, valid_pct=0.2, flip_vert=True,
+    max_warp=0.0,
 )
+OFFLINE = DataConfig(
+    item_size=56, size=56, batch_size=64, flip=True, num_workers=0, valid_pct=0.2, valid_batch_size=256,
+    min_scale=1.0, max_warp=0.0,
+)
+
+
+def config(mode: Mode) -> DataConfig:
+    """The mode's data settings: sizes, batch sizes, the validation share, augmentation."""
+    return OFFLINE if mode.offline else FULL
 
 
 # --- the offline data set ----------------------------------------------------------------------------------
@@ -127,19 +138,8 @@ def planet_path(mode: Mode) -> Path:
     return offline_planet() if mode.offline else download_planet()
 
 
-def multilabel_dataloaders(path: Path, mode: Mode, seed: int = 42, batch_size: int | None = None):
-    """fastai DataLoaders for a folder in Planet's layout: a DataBlock reading labels.csv, a random
-    validation set (fixed seed), one-hot targets over the tags' vocabulary (sorted).
-
-    Augmentation: Planet's tiles are seen from above, so they also flip vertically. Offline, no random
-    crop: on a 56-pixel mosaic it could cut a photo out while its tag stays.
-    """
-    from fastai.data.block import DataBlock, MultiCategoryBlock
-    from fastai.data.transforms import ColReader, RandomSplitter
-    from fastai.vision.augment import Resize, aug_transforms
-    from fastai.vision.data import ImageBlock
-
-    cfg = OFFLINE if mode.offline else FULL
+def read_labels(path: Path) -> pd.DataFrame:
+    """`labels.csv` of a folder in Planet's layout, checked: every image it names is in `train/`."""
     path = Path(path)
     if not (path / "labels.csv").is_file():
         raise DataError(f"no labels.csv in {path}: is this Planet's folder? Or use offline mode")
@@ -151,27 +151,7 @@ def multilabel_dataloaders(path: Path, mode: Mode, seed: int = 42, batch_size: i
             f"{len(missing)} image(s) named in {path / 'labels.csv'} are not in {path / IMAGE_FOLDER}: "
             f"{', '.join(f'{name}.jpg' for name in missing[:5])}{more}"
         )
-    block = DataBlock(
-        blocks=(ImageBlock, MultiCategoryBlock),
-        get_x=ColReader("image_name", pref=f"{path}/{IMAGE_FOLDER}/", suff=".jpg"),
-        get_y=ColReader("tags", label_delim=" "),
-        splitter=RandomSplitter(valid_pct=cfg.valid_pct, seed=seed),
-        item_tfms=Resize(cfg.item_size),
-        batch_tfms=aug_transforms(
-            size=cfg.size,
-            min_scale=1.0 if mode.offline else 0.75,
-            do_flip=cfg.flip,
-            flip_vert=not mode.offline,
-            max_warp=0.0,
-        ),
-    )
-    bs = batch_size or cfg.batch_size
-    return block.dataloaders(
-        df,
-        bs=bs,
-        val_bs=cfg.valid_batch_size or bs,
-        **({"num_workers": cfg.num_workers} if cfg.num_workers is not None else {}),
-    )
+    return df
 
 
 # --- loss and metrics by hand ------------------------------------------------------------------------------
@@ -281,14 +261,6 @@ def multilabel_metrics(thresh: float = 0.5, beta: float = 2.0) -> list:
     fbeta_metric = FBetaMulti(beta, thresh=thresh, average="samples")
     fbeta_metric.kwargs["zero_division"] = 0.0
     return [partial(fastai_accuracy_multi, thresh=thresh), fbeta_metric]
-
-
-def make_multilabel_learner(dls, mode: Mode, thresh: float = 0.5, pretrained: bool = True):
-    """`dlcourse.train.make_learner` with the multi-label metrics; fastai picks the loss from the data's
-    `MultiCategoryBlock`: `BCEWithLogitsLossFlat`, binary cross-entropy on one logit per tag."""
-    from dlcourse.train import make_learner
-
-    return make_learner(dls, mode, pretrained=pretrained, metrics=multilabel_metrics(thresh))
 
 
 def raw_outputs(learn, dl=None) -> tuple[np.ndarray, np.ndarray]:

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -40,10 +39,18 @@ BACKGROUND = "Background"
 CLASS_CODES = {c: fashion_mnist.CLASSES[c].replace(" ", "_") for c in fashion_mnist.LESSON_CLASSES}
 CODES = (BACKGROUND, *CLASS_CODES.values(), VOID)
 
-FULL = DataConfig(item_size=360, size=360, batch_size=8, flip=True, num_workers=None, valid_pct=0.2)
+# CamVid's 960×720 photos are resized to 480×360; the offline scenes keep their 56 pixels, without zoom or
+# warp (on so few pixels a warp moves the outlines the masks draw).
+FULL = DataConfig(item_size=(360, 480), size=360, batch_size=8, flip=True, num_workers=None, valid_pct=0.2)
 OFFLINE = DataConfig(
-    item_size=SCENE, size=SCENE, batch_size=8, flip=True, num_workers=0, valid_pct=0.2, valid_batch_size=64
+    item_size=SCENE, size=SCENE, batch_size=8, flip=True, num_workers=0, valid_pct=0.2, valid_batch_size=64,
+    max_zoom=1.0, max_warp=0.0,
 )
+
+
+def config(mode: Mode) -> DataConfig:
+    """The mode's data settings: sizes, batch sizes, the validation share, augmentation."""
+    return OFFLINE if mode.offline else FULL
 
 
 # --- the offline scenes ------------------------------------------------------------------------------------
@@ -217,32 +224,6 @@ def check_masks(path: Path, codes: list[str] | None = None) -> list[Path]:
     return images
 
 
-def segmentation_dataloaders(path: Path, mode: Mode, seed: int = 42, batch_size: int | None = None):
-    """fastai `SegmentationDataLoaders` for a folder in CamVid's layout, after `check_masks`: masks opened
-    as masks (`MaskBlock` with the codes), a random validation set (fixed seed), flips and small turns."""
-    from fastai.vision.augment import Resize, aug_transforms
-    from fastai.vision.data import SegmentationDataLoaders
-
-    cfg = OFFLINE if mode.offline else FULL
-    path = Path(path)
-    codes = read_codes(path)
-    fnames = check_masks(path, codes)
-    bs = batch_size or cfg.batch_size
-    return SegmentationDataLoaders.from_label_func(
-        path,
-        fnames=fnames,
-        label_func=partial(mask_file, labels=path / "labels"),
-        codes=codes,
-        valid_pct=cfg.valid_pct,
-        seed=seed,
-        bs=bs,
-        val_bs=cfg.valid_batch_size or bs,
-        item_tfms=None if mode.offline else Resize((cfg.size, cfg.size * 4 // 3)),
-        batch_tfms=aug_transforms(**({"max_warp": 0.0, "max_zoom": 1.0} if mode.offline else {})),
-        **({"num_workers": cfg.num_workers} if cfg.num_workers is not None else {}),
-    )
-
-
 # --- accuracy without Void ---------------------------------------------------------------------------------
 
 
@@ -260,15 +241,6 @@ def void_excluded_accuracy(logits, targets, void_code: int) -> float:
     target = target.reshape(predicted.shape)  # fastai's masks may carry a channel axis of 1
     keep = target != void_code
     return float((predicted[keep] == target[keep]).mean())
-
-
-def void_metric(codes: list[str]):
-    """fastai's `foreground_acc` told which class to leave out: Void (as course v3's `acc_camvid`).
-    Averaged per batch over an epoch, as fastai averages any metric function."""
-    from fastai.metrics import foreground_acc
-
-    metric = partial(foreground_acc, bkg_idx=codes.index(VOID))
-    return metric
 
 
 def pixel_shares(path: Path, codes: list[str] | None = None) -> pd.DataFrame:
@@ -316,37 +288,7 @@ def mask_codes(dls) -> list[str]:
     for tfm in dls.train.after_item.fs:
         if getattr(tfm, "vocab", None) is not None:
             return list(tfm.vocab)
-    raise ValueError("these DataLoaders have no mask codes: make them with `segmentation_dataloaders`")
-
-
-def make_unet_learner(dls, mode: Mode, pretrained: bool = True):
-    """fastai's `unet_learner`: the classifier's body as the encoder (ResNet-34 from ImageNet in full mode,
-    the bundled XResNet offline), a decoder that grows the image back, and the void-excluded accuracy.
-    The loss is fastai's choice for masks: cross-entropy at every pixel. Offline, the decoder leaves out
-    its last block at full resolution (`last_cross`), which on a CPU costs as much as the rest."""
-    import torch
-    from fastai.vision.learner import unet_learner
-
-    from dlcourse.train import EpochLog, pick_arch
-
-    codes = mask_codes(dls)
-    try:
-        learn = unet_learner(
-            dls,
-            pick_arch(mode),
-            pretrained=pretrained,
-            metrics=void_metric(codes),
-            path=data_root() / "runs",
-            last_cross=not mode.offline,  # offline, the full-size block at the end would double the time
-            cbs=EpochLog(),
-        )
-    except OSError as err:  # URLError is an OSError: the ImageNet weights could not be downloaded
-        raise RuntimeError(
-            f"could not load the pretrained encoder: {err}. Use offline mode (DLCOURSE_MODE=offline)."
-        ) from err
-    if torch.cuda.is_available():  # as `dlcourse.train.make_learner`: mixed precision on a GPU
-        learn = learn.to_bf16() if torch.cuda.is_bf16_supported() else learn.to_fp16()
-    return learn
+    raise ValueError("these DataLoaders have no mask codes: make them with `codes=`")
 
 
 def predictions(learn, n: int = 4, dl=None) -> list[dict[str, np.ndarray]]:

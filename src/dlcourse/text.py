@@ -45,6 +45,11 @@ FULL = TextConfig(batch_size=64, seq_len=72, max_vocab=60000, lm_drop_mult=0.3, 
 OFFLINE = TextConfig(batch_size=32, seq_len=72, max_vocab=4000, lm_drop_mult=0.3, classifier_drop_mult=0.5)
 
 
+def config(mode: Mode) -> TextConfig:
+    """The mode's settings: batch size, tokens per row, vocabulary size, dropout."""
+    return OFFLINE if mode.offline else FULL
+
+
 # --- the data ----------------------------------------------------------------------------------------------
 
 
@@ -205,7 +210,7 @@ def lm_dataloaders(df: pd.DataFrame, mode: Mode, seed: int = 42):
     from fastai.data.transforms import ColReader, RandomSplitter
     from fastai.text.data import TextBlock
 
-    cfg = OFFLINE if mode.offline else FULL
+    cfg = config(mode)
     block = DataBlock(
         blocks=TextBlock.from_df("text", is_lm=True, max_vocab=cfg.max_vocab),
         get_x=ColReader("text"),
@@ -227,38 +232,30 @@ def shifted_pair(dls, row: int = 0, n_tokens: int = 12) -> pd.DataFrame:
     )
 
 
-def make_language_model(dls, mode: Mode):
-    """fastai's `language_model_learner` on an AWD-LSTM: in full mode with fastai's WikiText-103 weights;
-    offline, the same architecture made small, with the bundled Austen weights loaded by
-    `dlcourse.language_model.load_into`. Metrics: next-token accuracy and perplexity."""
-    from fastai.metrics import Perplexity, accuracy
-    from fastai.text.learner import language_model_learner
-    from fastai.text.models.awdlstm import AWD_LSTM
+def lm_options(mode: Mode) -> dict:
+    """What `language_model_learner(dls, AWD_LSTM, ...)` needs besides the data: nothing in full mode (fastai
+    downloads its AWD-LSTM pretrained on WikiText-103); offline, the bundled AWD-LSTM pretrained on Jane
+    Austen's novels: its smaller sizes (`config`) and its weights and vocabulary (`pretrained_fnames`), which
+    fastai loads as it loads its own, matching the embeddings to the new vocabulary."""
+    from dlcourse import language_model
+
+    if not mode.offline:
+        return {}
+    weights, vocab = language_model.pretrained_files()
+    return {"config": language_model.config(), "pretrained_fnames": [str(weights), str(vocab)]}
+
+
+def classifier_options(mode: Mode) -> dict:
+    """What `text_classifier_learner(dls, AWD_LSTM, ...)` needs besides the data: nothing in full mode;
+    offline, the sizes of the bundled language model (so that its encoder fits) and no download."""
+    from fastai.text.models.awdlstm import awd_lstm_clas_config
 
     from dlcourse import language_model
-    from dlcourse.train import EpochLog
 
-    cfg = OFFLINE if mode.offline else FULL
-    kwargs = {
-        "drop_mult": cfg.lm_drop_mult,
-        "metrics": [accuracy, Perplexity()],
-        "path": data_root() / "runs",
-    }
-    if mode.offline:
-        learn = language_model_learner(
-            dls, AWD_LSTM, config=language_model.config(), pretrained=False, **kwargs
-        )
-        language_model.load_into(learn)
-    else:
-        try:
-            learn = language_model_learner(dls, AWD_LSTM, pretrained=True, **kwargs)
-        except OSError as err:
-            raise RuntimeError(
-                f"could not load fastai's WikiText-103 language model: {err}. "
-                "Use offline mode (DLCOURSE_MODE=offline)."
-            ) from err
-    learn.add_cb(EpochLog())
-    return learn
+    if not mode.offline:
+        return {}
+    sizes = {k: language_model.config()[k] for k in ("emb_sz", "n_hid", "n_layers")}
+    return {"config": {**awd_lstm_clas_config, **sizes}, "pretrained": False}
 
 
 def next_token_table(learn, prompt: str, k: int = 5) -> pd.DataFrame:
@@ -298,7 +295,7 @@ def classifier_dataloaders(df: pd.DataFrame, vocab: list[str], mode: Mode):
     from fastai.data.transforms import ColReader, ColSplitter
     from fastai.text.data import TextBlock
 
-    cfg = OFFLINE if mode.offline else FULL
+    cfg = config(mode)
     block = DataBlock(
         blocks=(TextBlock.from_df("text", vocab=vocab, seq_len=cfg.seq_len), CategoryBlock),
         get_x=ColReader("text"),
@@ -306,48 +303,6 @@ def classifier_dataloaders(df: pd.DataFrame, vocab: list[str], mode: Mode):
         splitter=ColSplitter("is_valid"),
     )
     return block.dataloaders(df, bs=cfg.batch_size, num_workers=0)
-
-
-def make_classifier(dls, mode: Mode, encoder: str | Path | None = None):
-    """fastai's `text_classifier_learner` on an AWD-LSTM of the language model's size, with accuracy; with
-    `encoder`, the encoder weights a language model saved (`learn.save_encoder`), read by `load_encoder`."""
-    from fastai.metrics import accuracy, error_rate
-    from fastai.text.learner import text_classifier_learner
-    from fastai.text.models.awdlstm import AWD_LSTM, awd_lstm_clas_config
-
-    from dlcourse import language_model
-    from dlcourse.train import EpochLog
-
-    cfg = OFFLINE if mode.offline else FULL
-    sizes = {k: language_model.config()[k] for k in ("emb_sz", "n_hid", "n_layers")} if mode.offline else {}
-    learn = text_classifier_learner(
-        dls,
-        AWD_LSTM,
-        config={**awd_lstm_clas_config, **sizes},
-        pretrained=False,
-        drop_mult=cfg.classifier_drop_mult,
-        metrics=[error_rate, accuracy],
-        path=data_root() / "runs",
-    )
-    learn.add_cb(EpochLog())
-    if encoder is not None:
-        load_encoder(learn, encoder)
-    return learn
-
-
-def load_encoder(learn, file: str | Path):
-    """Load encoder weights saved by `learn.save_encoder(file)` into a classifier, as tensors only
-    (`weights_only=True`; fastai's own `load_encoder` unpickles), and freeze all but the head."""
-    import torch
-    from fastai.text.learner import clean_raw_keys
-    from fastai.torch_core import get_model
-
-    path = Path(file) if Path(file).suffix == ".pth" else learn.path / learn.model_dir / f"{file}.pth"
-    encoder = get_model(learn.model)[0]
-    encoder = getattr(encoder, "module", encoder)
-    encoder.load_state_dict(clean_raw_keys(torch.load(path, map_location="cpu", weights_only=True)))
-    learn.freeze()
-    return learn
 
 
 def predictions_table(learn, df: pd.DataFrame, n: int = 6, chars: int = 90) -> pd.DataFrame:
@@ -366,29 +321,3 @@ def predictions_table(learn, df: pd.DataFrame, n: int = 6, chars: int = 90) -> p
             }
         )
     return pd.DataFrame(rows)
-
-
-def gradual_unfreezing(learn, lr: float = 2e-2, factor: float = 2.6**4) -> pd.DataFrame:
-    """ULMFiT's recipe, one epoch per stage: the head alone; then the last two layer groups; the last three;
-    then all, each time with discriminative rates (the earliest group `factor` times lower) and a lower
-    top rate. Returns every epoch's metrics with its stage."""
-    from dlcourse.train import history
-
-    stages = [
-        ("head only", -1, lr),
-        ("last two groups", -2, lr / 2),
-        ("last three groups", -3, lr / 4),
-        ("all layers", None, lr / 20),
-    ]
-    start = len(learn.epoch_log.rows)
-    labels = []
-    for name, freeze_to, top in stages:
-        if freeze_to is None:
-            learn.unfreeze()
-        else:
-            learn.freeze_to(freeze_to)
-        learn.fit_one_cycle(1, top if freeze_to == -1 else slice(top / factor, top))
-        labels.append(name)
-    table = history(learn).iloc[start:].reset_index(drop=True)
-    table["stage"] = labels
-    return table

@@ -5,8 +5,8 @@ breeds and file names; blotchy random pixels, since throughput does not depend o
 one process runs `fine_tune(4)` of a ResNet-34 (random weights: throughput does not depend on them):
 (a) fastai's lesson code: `from_name_re`, `Resize(460)`, `aug_transforms(size=224, min_scale=0.75)`,
     `vision_learner(resnet34)` in single precision,
-(b) the course's full mode: `dlcourse.data.pets_dataloaders` (each image decoded once into a cache,
-    fastai's augmentation on the GPU) and `dlcourse.train.make_learner` (bf16 or fp16, channels-last),
+(b) the course's full mode: the lesson's DataLoaders through `dlcourse.fast.cached` (each image decoded once,
+    fastai's augmentation on the GPU) and `vision_learner` with `to_fp16` (as the lessons ask on a GPU),
     the first time (the cache is built inside the timing) and again (the cache is read from disk),
 and the ceiling: the same training steps on synthetic tensors already on the device.
 `--tiny` runs a small configuration on a CPU (the tests use it).
@@ -80,12 +80,13 @@ def plain_fastai(path: Path, cfg: Config) -> dict:
 
 
 def course_path(path: Path, cfg: Config, data_dir: Path) -> dict:
-    """What a lesson runs in full mode: `pets_dataloaders` and `make_learner`, then fastai's fine_tune."""
+    """What a lesson runs in full mode: the cached `pets_dataloaders` and `vision_learner` in mixed
+    precision, then fastai's fine_tune."""
     import dataclasses
     import os
 
     from dlcourse import data
-    from dlcourse.train import make_learner
+    from dlcourse.experiments import vision
 
     mode = Mode("full", torch.cuda.is_available(), False, "benchmark")
     full = dataclasses.replace(data.FULL, batch_size=cfg.batch_size, size=cfg.size)
@@ -97,7 +98,7 @@ def course_path(path: Path, cfg: Config, data_dir: Path) -> dict:
         start = time.perf_counter()
         dls = data.pets_dataloaders(path, mode)
         prepared = time.perf_counter() - start
-        learn = make_learner(dls, mode, pretrained=False, path=data_dir)
+        learn = vision(dls, mode, pretrained=False, path=data_dir)
         return {**_fine_tune(learn, cfg.epochs, start), "data_seconds": prepared}
     finally:
         data.FULL = saved
