@@ -60,10 +60,7 @@ TERMS = {
 }
 # Terms whose only use in a lesson is in a cell being rewritten together with the lesson's code; the new
 # text of that cell links the term, and the entry goes once it does.
-PENDING = {
-    ("02_cnn_training", "mixed-precision"): "cell 38 (image size, batch size and GPU memory)",
-    ("08_segmentation", "augmentation"): "cell 10 (DataLoaders for masks)",
-}
+PENDING: dict[tuple[str, str], str] = {}
 MARKDOWN_LINK = re.compile(r"\]\(([^)\s]*)\)")
 
 

@@ -19,7 +19,6 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -246,21 +245,7 @@ def best_threshold(sweep: pd.DataFrame, metric: str = "fbeta") -> float:
     return float(sweep.threshold.iloc[int(np.argmax(sweep[metric].to_numpy()))])
 
 
-# --- the lesson's learner, its outputs, and what a threshold chosen on them is worth ----------------------
-
-
-def multilabel_metrics(thresh: float = 0.5, beta: float = 2.0) -> list:
-    """fastai's metrics for multi-label data at one threshold: `accuracy_multi` and `FBetaMulti` (F-beta
-    per image, then the mean: Planet's score).
-
-    sklearn warns when an image has no tag predicted (its precision is 0 / 0) and scores it 0; the metric
-    is told `zero_division=0`, which gives the same number without the warning on every epoch."""
-    from fastai.metrics import FBetaMulti
-    from fastai.metrics import accuracy_multi as fastai_accuracy_multi
-
-    fbeta_metric = FBetaMulti(beta, thresh=thresh, average="samples")
-    fbeta_metric.kwargs["zero_division"] = 0.0
-    return [partial(fastai_accuracy_multi, thresh=thresh), fbeta_metric]
+# --- the learner's outputs, and what a threshold chosen on them is worth -----------------------------------
 
 
 def raw_outputs(learn, dl=None) -> tuple[np.ndarray, np.ndarray]:
