@@ -751,20 +751,71 @@ def test_each_lint_rule_catches_its_defect(tmp_path, monkeypatch, maker, questio
     assert re.search(message, problems), problems
 
 
-def test_a_quiz_whose_key_is_usually_the_longest_choice_fails_lint(tmp_path):
-    def choices(long_key: bool):
-        key = "the right answer, with a careful qualification" if long_key else "right"
-        return [
-            {"id": "a", "text": key, "correct": True, "feedback": "yes"},
-            {"id": "b", "text": "a plausible wrong answer", "feedback": "no"},
-        ]
+WRONG = "a plausible wrong answer"  # 24 characters
+PLAIN_KEY = "correct answer, in brief"  # as long as WRONG: neither the longest nor the shortest choice
+LONG_KEY = "the right answer, carefully put"  # the longest, but under 1.4 times WRONG
+SHORT_KEY = "right"
 
-    giveaway = [single(f"q-{i}", choices=choices(i < 3)) for i in range(5)]  # 3 of 5: over 40 %
+
+def two_choices(key: str) -> list[dict]:
+    return [
+        {"id": "a", "text": key, "correct": True, "feedback": "yes"},
+        {"id": "b", "text": WRONG, "feedback": "no"},
+    ]
+
+
+def test_a_quiz_whose_key_is_usually_the_longest_choice_fails_lint(tmp_path):
+    assert len(PLAIN_KEY) == len(WRONG) < len(LONG_KEY) < 1.4 * len(WRONG)
+
+    def key(i, n_long):
+        return LONG_KEY if i < n_long else PLAIN_KEY
+
+    giveaway = [single(f"q-{i}", choices=two_choices(key(i, 3))) for i in range(5)]  # 3 of 5: over 40 %
     assert "the correct choice is the longest in 3 of 5 single-choice questions" in lint_text(
         tmp_path, giveaway
     )
-    balanced = [single(f"q-{i}", choices=choices(i < 2)) for i in range(5)]  # 2 of 5
+    balanced = [single(f"q-{i}", choices=two_choices(key(i, 2))) for i in range(5)]  # 2 of 5
     assert lint_text(tmp_path, balanced) == ""
+
+
+def test_a_quiz_whose_key_is_usually_the_shortest_choice_fails_lint(tmp_path):
+    def key(i, n_short):
+        return SHORT_KEY if i < n_short else PLAIN_KEY
+
+    giveaway = [single(f"q-{i}", choices=two_choices(key(i, 3))) for i in range(5)]  # 3 of 5: over 40 %
+    problems = lint_text(tmp_path, giveaway)
+    assert "the correct choice is the shortest in 3 of 5 single-choice questions" in problems
+    assert "in some of q-0, q-1, q-2" in problems
+    balanced = [single(f"q-{i}", choices=two_choices(key(i, 2))) for i in range(5)]  # 2 of 5
+    assert lint_text(tmp_path, balanced) == ""
+
+
+def test_a_key_far_longer_than_every_wrong_choice_fails_lint(tmp_path):
+    far = "the right answer, with a careful qualification"  # 46 characters: 1.9 times WRONG
+    problems = lint_text(tmp_path, [single("q-long", choices=two_choices(far))])
+    assert "question 'q-long': the correct choice is 1.9 times as long as the longest wrong one" in problems
+    assert lint_text(tmp_path, [single("q-long", choices=two_choices(LONG_KEY))]) == ""
+
+
+def multi(qid: str, n_correct: int, n_wrong: int) -> dict:
+    right = [
+        {"id": f"c{i}", "text": f"right {i}", "correct": True, "feedback": "y"} for i in range(n_correct)
+    ]
+    wrong = [{"id": f"w{i}", "text": f"wrong {i}", "feedback": "n"} for i in range(n_wrong)]
+    return single(qid, type="multi", choices=right + wrong)
+
+
+def test_multi_select_questions_that_all_have_the_same_number_of_wrong_or_right_choices_fail_lint(tmp_path):
+    same = [multi(f"q-{i}", 2, 1) for i in range(3)]
+    problems = lint_text(tmp_path, same)
+    assert "all 3 multi-select questions have exactly 1 wrong choice(s)" in problems
+    assert "all 3 multi-select questions have exactly 2 correct choice(s)" in problems
+    same_wrong = [multi("q-0", 1, 2), multi("q-1", 2, 2), multi("q-2", 3, 2)]
+    problems = lint_text(tmp_path, same_wrong)
+    assert "exactly 2 wrong choice(s)" in problems and "correct choice(s)" not in problems
+    varied = [multi("q-0", 1, 2), multi("q-1", 2, 1), multi("q-2", 3, 2)]
+    assert lint_text(tmp_path, varied) == ""
+    assert lint_text(tmp_path, [multi("q-0", 2, 1), multi("q-1", 2, 1)]) == "", "two are too few to judge"
 
 
 def test_a_fixed_question_with_stated_precision_that_its_tolerance_accepts_lints_clean(tmp_path):

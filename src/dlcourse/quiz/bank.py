@@ -301,7 +301,10 @@ def lint(quiz_dir: Path | None = None) -> list[str]:
                     f"heading of {quiz.page}; headings: {', '.join(sorted(anchors))}"
                 )
             problems.extend(f"{quiz.path.name}: question '{qid}': {p}" for qid, p in answer_problems(item))
+            problems.extend(f"{quiz.path.name}: question '{item.id}': {p}" for p in long_key(item))
         problems.extend(f"{quiz.path.name}: {p}" for p in length_giveaway(quiz))
+        problems.extend(f"{quiz.path.name}: {p}" for p in shortest_giveaway(quiz))
+        problems.extend(f"{quiz.path.name}: {p}" for p in multi_answer_variety(quiz))
         for q in _parse(quiz.path).questions:
             if q.compute and make_variants(q) != make_variants(q):
                 problems.append(
@@ -330,6 +333,66 @@ def length_giveaway(quiz: Quiz) -> list[str]:
 def _correct_is_longest(q: Question) -> bool:
     lengths = sorted(((len(c.text), c.correct) for c in q.choices), reverse=True)
     return lengths[0][1] and lengths[0][0] > lengths[1][0]
+
+
+MAX_SHORTEST_CORRECT = 0.4  # the mirror of MAX_LONGEST_CORRECT: a key that is usually the tersest choice
+
+
+def shortest_giveaway(quiz: Quiz) -> list[str]:
+    """A quiz where the correct choice is usually the shortest one teaches learners to pick the shortest."""
+    singles = [item.variants[0] for item in quiz.items if item.variants[0].type == "single"]
+    shortest = [q.id for q in singles if _correct_is_shortest(q)]
+    if len(singles) < 5 or len(shortest) <= MAX_SHORTEST_CORRECT * len(singles):
+        return []
+    return [
+        f"the correct choice is the shortest in {len(shortest)} of {len(singles)} single-choice questions "
+        f"(at most {MAX_SHORTEST_CORRECT:.0%} may be): give the key the detail the wrong choices have, or "
+        f"shorten a wrong choice, in some of {', '.join(shortest)}"
+    ]
+
+
+def _correct_is_shortest(q: Question) -> bool:
+    lengths = sorted((len(c.text), not c.correct) for c in q.choices)
+    return not lengths[0][1] and lengths[0][0] < lengths[1][0]
+
+
+MAX_KEY_RATIO = 1.4  # a key this many times as long as every wrong choice stands out on its own
+
+
+def long_key(item: Item) -> list[str]:
+    """A single-choice key far longer than every wrong choice: the length alone points at it."""
+    q = item.variants[0]
+    if q.type != "single":
+        return []
+    key = next(len(c.text) for c in q.choices if c.correct)
+    longest_wrong = max(len(c.text) for c in q.choices if not c.correct)
+    if key < MAX_KEY_RATIO * longest_wrong:
+        return []
+    return [
+        f"the correct choice is {key / longest_wrong:.1f} times as long as the longest wrong one "
+        f"({key} against {longest_wrong} characters; under {MAX_KEY_RATIO:g} times, please): shorten it, "
+        "or give a wrong choice the same detail"
+    ]
+
+
+MIN_MULTI_FOR_VARIETY = 3
+
+
+def multi_answer_variety(quiz: Quiz) -> list[str]:
+    """Multi-select questions that all have the same number of wrong (or correct) choices teach learners
+    to count instead of to judge each choice."""
+    multis = [item.variants[0] for item in quiz.items if item.variants[0].type == "multi"]
+    if len(multis) < MIN_MULTI_FOR_VARIETY:
+        return []
+    problems = []
+    for kind, wanted in (("wrong", False), ("correct", True)):
+        counts = {sum(c.correct == wanted for c in q.choices) for q in multis}
+        if len(counts) == 1:
+            problems.append(
+                f"all {len(multis)} multi-select questions have exactly {counts.pop()} {kind} choice(s): "
+                f"vary the number in some of {', '.join(q.id for q in multis)}"
+            )
+    return problems
 
 
 def answer_problems(item: Item) -> list[tuple[str, str]]:

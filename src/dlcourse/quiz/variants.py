@@ -59,12 +59,29 @@ def kernel_weights(rng: random.Random) -> Variant:
     return Variant({"K": n_kernels, "C": channels, "k": k}, int(bank.size))
 
 
-def activation_shape_channels(rng: random.Random) -> Variant:
-    """Channels of the activation stack a bank of kernels produces from an image."""
-    channels, n_kernels, size = rng.choice([1, 3]), rng.choice([2, 4, 6, 8]), rng.choice([6, 8])
-    image = np.zeros((channels, size, size))
-    out = kernels.conv2d_im2col(image, np.zeros((n_kernels, channels, 3, 3)), padding=1)
-    return Variant({"C": channels, "K": n_kernels, "H": size}, out.shape[0])
+def bank_output_channels(rng: random.Random) -> Variant:
+    """Channels a layer outputs, from its number of weights: each kernel spans every input channel and
+    writes one map, so the output has one channel per kernel (weights / (C × 3 × 3))."""
+    while True:
+        channels, n_kernels = rng.choice([3, 8, 16, 32]), rng.choice([4, 6, 10, 12, 20, 48])
+        if channels != n_kernels:
+            break
+    size = rng.choice([28, 32, 64])
+    bank = np.zeros((n_kernels, channels, 3, 3))
+    out = kernels.conv2d_im2col(np.zeros((channels, size, size)), bank, padding=1)
+    return Variant(
+        {
+            "C": channels,
+            "H": size,
+            "weights": f"{bank.size:,}",
+            "per_kernel": channels * 9,
+        },
+        out.shape[0],
+        mistakes={
+            "one map per 3×3 slice (weights / 9)": bank.size // 9,
+            "as many channels as the input": channels,
+        },
+    )
 
 
 def relu_count(rng: random.Random) -> Variant:
@@ -126,7 +143,7 @@ def cross_entropy_of_scores(rng: random.Random) -> Variant:
             "target": ["first", "second", "third"][target],
             "z": f"{scores[target]:g}",
             "exps": " + ".join(f"e^{v:g}" for v in scores),
-            "p": f"{probs[target]:.4f}",
+            "p": f"{probs[target]:.4g}",
         },
         round(loss, 4),
         mistakes={"log base 10": -math.log10(probs[target]), "1 − p": 1 - probs[target]},
@@ -302,13 +319,20 @@ def error_rate_percent(rng: random.Random) -> Variant:
     )
 
 
-def validation_count(rng: random.Random) -> Variant:
-    """How many images fastai's RandomSplitter puts in the validation set."""
+def training_count(rng: random.Random) -> Variant:
+    """How many images fastai's RandomSplitter leaves for training: n − int(valid_pct × n)."""
     from fastai.data.transforms import RandomSplitter
 
-    n, pct = rng.choice([450, 1001, 7390, 2503]), rng.choice([0.1, 0.2, 0.25])
-    _, valid = RandomSplitter(valid_pct=pct, seed=0)(list(range(n)))
-    return Variant({"n": n, "pct": int(pct * 100), "product": f"{pct * n:g}"}, len(valid))
+    n, pct = rng.choice([2503, 1478, 3687]), rng.choice([0.1, 0.2, 0.25])
+    train, valid = RandomSplitter(valid_pct=pct, seed=0)(list(range(n)))
+    mistakes = {"the validation images": len(valid)}
+    if round(pct * n) != len(valid):
+        mistakes["the validation share rounded to the nearest image"] = n - round(pct * n)
+    return Variant(
+        {"n": n, "pct": int(pct * 100), "product": f"{pct * n:g}", "valid": len(valid)},
+        len(train),
+        mistakes=mistakes,
+    )
 
 
 def batch_megabytes(rng: random.Random) -> Variant:
@@ -336,13 +360,33 @@ def pixel_cost_ratio(rng: random.Random) -> Variant:
     )
 
 
-def steps_per_epoch(rng: random.Random) -> Variant:
-    """Training steps in one epoch: fastai's training DataLoader drops the last incomplete batch."""
-    from fastai.data.load import DataLoader
-
-    n, bs = rng.choice([360, 5912, 1000, 450]), rng.choice([16, 32, 64])
-    steps = len(DataLoader(list(range(n)), bs=bs, shuffle=True, drop_last=True))
-    return Variant({"n": n, "bs": bs}, steps, mistakes={"keeping the last partial batch": math.ceil(n / bs)})
+def softmax_of_large_scores(rng: random.Random) -> Variant:
+    """Softmax of three scores too large for e^z (the lesson's `softmax`, which subtracts the largest
+    score first: that changes no probability)."""
+    base = rng.choice([1000, 850, 760, 1200])
+    offsets = rng.sample([0, -1, -2, -3, -4], 3)
+    if 0 not in offsets:
+        offsets[rng.randrange(3)] = 0
+    scores = np.array([base + o for o in offsets], dtype=float)
+    asked = rng.randrange(3)
+    probs = softmax.softmax(scores)
+    shifted = np.exp(scores - scores.max())
+    return Variant(
+        {
+            "scores": ", ".join(f"{v:g}" for v in scores),
+            "which": ["first", "second", "third"][asked],
+            "max": f"{scores.max():g}",
+            "shifted": ", ".join(f"{v:g}" for v in scores - scores.max()),
+            "exps": " + ".join(f"{v:.4f}" for v in shifted),
+            "total": f"{shifted.sum():.4f}",
+            "mine": f"{shifted[asked]:.4f}",
+        },
+        round(float(probs[asked]), 4),
+        mistakes={
+            "e^(z − max) without dividing by the sum": float(shifted[asked]),
+            "the scores divided by their sum": float(scores[asked] / scores.sum()),
+        },
+    )
 
 
 def head_layer_parameters(rng: random.Random) -> Variant:
@@ -506,6 +550,91 @@ def steep_variant(lrs, losses, table: str = "") -> Variant:
     )
 
 
+VALLEY_LRS = [1e-6, 3e-6, 1e-5, 3e-5, 1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 1e-1, 3e-1]
+
+
+def _decreasing_runs(losses: list[float]) -> list[int]:
+    """run[i]: the number of points of the longest sequence ending at i whose losses keep falling (points in
+    between may be skipped), as fastai's `valley` counts it."""
+    run = [1] * len(losses)
+    for i in range(1, len(losses)):
+        for j in range(i):
+            if losses[i] < losses[j]:
+                run[i] = max(run[i], run[j] + 1)
+    return run
+
+
+def valley_rule(rng: random.Random) -> Variant:
+    """The `valley` suggestion (fastai's rule, the lesson's `lr_finder.valley`) on a small curve: a flat
+    start, a long fall (sometimes with one small bump, which the falling sequence skips), then a rise."""
+    import torch
+
+    from dlcourse.lr_finder import valley
+
+    while True:
+        n_flat, n_fall = rng.randint(2, 3), rng.randint(4, 7)
+        losses = [2.3] * n_flat
+        for _ in range(n_fall):
+            losses.append(round(losses[-1] - rng.choice([0.1, 0.2, 0.3, 0.4]), 1))
+        bump = n_fall >= 5 and rng.random() < 0.5
+        if bump:  # one point a little above the one before it, still below the one before that
+            at = n_flat + rng.randint(1, n_fall - 3)
+            up = round(losses[at - 1] + 0.1, 1)
+            if not (up < losses[at - 2] and losses[at] < losses[at - 1]):
+                continue
+            losses.insert(at, up)
+        while len(losses) < len(VALLEY_LRS):  # the rise: every point above the fall's last two points
+            losses.append(round(max(losses[-1], sorted(losses)[1]) + rng.choice([0.2, 0.4, 0.7]), 1))
+        if any(v <= 0 for v in losses):
+            continue
+        run = _decreasing_runs(losses)
+        longest = max(run)
+        if run.count(longest) == 1:
+            break
+    end = run.index(longest)
+    start = end - longest
+    lrs = torch.tensor(VALLEY_LRS, dtype=torch.float64)
+    answer, _ = valley(lrs, torch.tensor(losses, dtype=torch.float64))
+    idx = start + int((end - start) / 3) + int((end - start) / 6)
+    assert abs(answer - VALLEY_LRS[idx]) < 1e-12 * VALLEY_LRS[idx]
+    table = (
+        "\n\n| index | "
+        + " | ".join(str(i) for i in range(len(losses)))
+        + " |\n|"
+        + "---|" * (len(losses) + 1)
+    )
+    table += "\n| lr | " + " | ".join(f"{lr:.0e}" for lr in VALLEY_LRS) + " |\n"
+    table += "| loss | " + " | ".join(f"{v:.1f}" for v in losses) + " |\n\n"
+    first = end - longest + 1
+    mistakes = {
+        "the lowest point": VALLEY_LRS[end],
+        "s taken as the run's first point": VALLEY_LRS[
+            first + int((end - first) / 3) + int((end - first) / 6)
+        ],
+        "the first point of the falling run": VALLEY_LRS[first],
+    }
+    if bump:
+        with_bump = longest + 1
+        s_bump = end - with_bump
+        mistakes["the bump counted in the run"] = VALLEY_LRS[s_bump + int(with_bump / 3) + int(with_bump / 6)]
+    mistakes = {k: v for k, v in mistakes.items() if v != answer}
+    return Variant(
+        {
+            "table": table,
+            "points": longest,
+            "end": end,
+            "start": start,
+            "gap": end - start,
+            "third": int((end - start) / 3),
+            "sixth": int((end - start) / 6),
+            "idx": idx,
+            "skipped": " (the bump is skipped: it is not lower than the point before it)" if bump else "",
+        },
+        answer,
+        mistakes=mistakes,
+    )
+
+
 # --- lesson 4: one-cycle ----------------------------------------------------------------------------------
 
 
@@ -519,7 +648,7 @@ def _one_cycle_work(n: int, step: int, start: float, peak: float, end: float, pc
         phase = f"annealing, fraction ({pos:g} − {pct:g}) / {1 - pct:g}"
     return (
         f"position = {step} / {n} = {pos:g} ({phase} = {frac:.4g}); "
-        f"value = {a:g} + (1 + cos(π·(1 − {frac:.4g}))) × ({b:g} − {a:g}) / 2"
+        f"value = {a:g} + ({b:g} − {a:g}) × (1 − cos(π × {frac:.4g})) / 2"
     )
 
 
@@ -665,16 +794,32 @@ def fine_tune_body_lr(rng: random.Random) -> Variant:
     )
 
 
-def fine_tune_total_steps(rng: random.Random) -> Variant:
-    """Optimizer steps of fine_tune(epochs): one frozen epoch, then `epochs` unfrozen ones."""
-    from fastai.data.load import DataLoader
+FINE_TUNE_GROUPS = ["the earliest group", "the middle group", "the head (the last group)"]
 
-    n, bs, epochs = rng.choice([360, 5912, 1000, 450]), rng.choice([16, 32, 64]), rng.choice([2, 3, 4, 5])
-    per_epoch = len(DataLoader(list(range(n)), bs=bs, shuffle=True, drop_last=True))
+
+def fine_tune_unfrozen_start(rng: random.Random) -> Variant:
+    """The learning rate one parameter group starts fine_tune's unfrozen stage with: fastai runs that stage
+    as fit_one_cycle(epochs, slice(base_lr / 2 / 100, base_lr / 2), pct_start=0.3, div=5.0)."""
+    from dlcourse.schedules import one_cycle
+
+    base = rng.choice([1e-3, 2e-3, 5e-3, 1e-2, 2e-2])
+    group = rng.randrange(3)
+    half = base / 2
+    lrs, _ = one_cycle(100, slice(half / 100, half), n_groups=3, div=5.0, pct_start=0.3)
+    peaks = [half / 100, half / 10, half]
     return Variant(
-        {"n": n, "bs": bs, "epochs": epochs, "per_epoch": per_epoch},
-        per_epoch * (1 + epochs),
-        mistakes={"forgetting the frozen epoch": per_epoch * epochs},
+        {
+            "base": f"{base:g}",
+            "half": f"{half:g}",
+            "group": FINE_TUNE_GROUPS[group],
+            "peak": f"{peaks[group]:g}",
+        },
+        float(f"{lrs[0, group]:.6g}"),
+        mistakes={
+            "fit_one_cycle's default div of 25": peaks[group] / 25,
+            "base_lr not halved": 2 * peaks[group] / 5,
+            "the group's peak instead of its start": peaks[group],
+        },
     )
 
 
@@ -728,33 +873,27 @@ def _tag_list(tags) -> str:
     return ", ".join(tags) if tags else "none"
 
 
-def multilabel_fbeta(rng: random.Random) -> Variant:
-    """F2 of one image's predicted tags against its true tags (Planet's score, per image)."""
-    from dlcourse.multilabel import fbeta
+def argmax_tag_share(rng: random.Random) -> Variant:
+    """The largest share of a batch's true tags that one tag per image (argmax) can find, in percent: the
+    lesson's `argmax_tags` on outputs that always rank a true tag first."""
+    from dlcourse.multilabel import argmax_tags
 
-    while True:
-        true = set(rng.sample(TAGS7, rng.randint(2, 4)))
-        predicted = set(rng.sample(TAGS7, rng.randint(1, 4)))
-        tp, fn, fp = len(true & predicted), len(true - predicted), len(predicted - true)
-        if tp and fn != fp:  # a miss and a wrong tag weigh differently: the swapped formula must differ
-            break
-    y = np.array([[t in true for t in TAGS7]], dtype=float)
-    p = np.array([[t in predicted for t in TAGS7]], dtype=float)
-    answer = fbeta(p, y, beta=2, sigmoid=False)
+    n = rng.choice([8, 16, 32, 64])
+    several = rng.randint(n // 4, 3 * n // 4)
+    extra = [rng.randint(1, 3) for _ in range(several)]  # tags beyond the first, on images with several
+    targets = np.zeros((n, len(TAGS7)))
+    for i in range(n):
+        count = 1 + (extra[i] if i < several else 0)
+        targets[i, rng.sample(range(len(TAGS7)), count)] = 1
+    logits = targets + rng.random() * 0.1  # a true tag always scores highest
+    found = float((argmax_tags(logits) * targets).sum())
+    total = int(targets.sum())
     return Variant(
-        {
-            "true": _tag_list(sorted(true)),
-            "predicted": _tag_list(sorted(predicted)),
-            "tp": tp,
-            "fn": fn,
-            "fp": fp,
-            "num": 5 * tp,
-            "den": 5 * tp + 4 * fn + fp,
-        },
-        round(answer, 3),
+        {"n": n, "several": several, "t": total},
+        round(100 * found / total, 1),
         mistakes={
-            "F1 (beta = 1)": fbeta(p, y, beta=1, sigmoid=False),
-            "misses and wrong tags swapped": 5 * tp / (5 * tp + 4 * fp + fn),
+            "the share of images with one tag": 100 * (n - several) / n,
+            "the share of images with several tags": 100 * several / n,
         },
     )
 
@@ -1084,7 +1223,7 @@ def pixel_cross_entropy(rng: random.Random) -> Variant:
                 f"true class {names[t]}"
                 for j, t in enumerate(target)
             ),
-            "p": " and ".join(f"{v:.4f}" for v in p),
+            "p": " and ".join(f"{v:.4g}" for v in p),
             "terms": " and ".join(f"{-math.log(v):.4f}" for v in p),
         },
         round(float(loss), 4),
@@ -1381,19 +1520,20 @@ def uniform_guess_loss(rng: random.Random) -> Variant:
     )
 
 
-def unfreezing_group_lr(rng: random.Random) -> Variant:
-    """The peak rate of the earliest group that trains in a stage of the lesson's `text.gradual_unfreezing`:
-    slice(top / 2.6**4, top) spread over the AWD-LSTM classifier's parameter groups."""
-    import inspect
+UNFREEZING_FACTOR = 2.6**4  # ULMFiT's ratio of the top group's rate to the earliest group's, as in lesson 9
 
+
+def unfreezing_group_lr(rng: random.Random) -> Variant:
+    """The peak rate of the earliest group that trains in a stage of lesson 9's gradual unfreezing (head
+    alone at lr; then slice(top / 2.6**4, top) with top lr / 2, lr / 4, lr / 20), spread over the AWD-LSTM
+    classifier's parameter groups."""
     from fastai.text.models.awdlstm import AWD_LSTM, awd_lstm_clas_config, awd_lstm_clas_split
     from fastai.text.models.core import get_text_classifier
 
-    from dlcourse import text
     from dlcourse.schedules import group_lrs
 
-    factor = inspect.signature(text.gradual_unfreezing).parameters["factor"].default
-    # The stages of `text.gradual_unfreezing`: (name, groups trained, top rate as a share of lr).
+    factor = UNFREEZING_FACTOR
+    # The stages of the lesson's gradual unfreezing: (name, groups trained, top rate as a share of lr).
     stages = [("last two groups", 2, 1 / 2), ("last three groups", 3, 1 / 4), ("all layers", None, 1 / 20)]
     while True:
         n_layers = rng.choice([2, 3])
@@ -1419,6 +1559,9 @@ def unfreezing_group_lr(rng: random.Random) -> Variant:
         mistakes["the bottom of the slice (a frozen group's rate)"] = top / factor
     else:
         mistakes["the top rate divided by 2.6 once"] = top / 2.6
+    frozen = {0: "", 1: " The group below it stays frozen."}.get(
+        first, f" The {first} groups below it stay frozen."
+    )
     return Variant(
         {
             "lr": f"{lr:g}",
@@ -1431,7 +1574,7 @@ def unfreezing_group_lr(rng: random.Random) -> Variant:
             "step": f"{factor ** (1 / (n_groups - 1)):.4g}",
             "steps": f"{n_groups - 1 - first} step{'s' if n_groups - 2 - first else ''}",
             "power": n_groups - 1 - first,
-            "frozen": f" The {first} group{'s' if first > 1 else ''} below it stay frozen." if first else "",
+            "frozen": frozen,
             "gaps": n_groups - 1,
             "which": (["the embeddings"] + [f"LSTM layer {i}" for i in range(1, n_groups - 1)])[first],
         },
