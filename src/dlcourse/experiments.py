@@ -394,7 +394,7 @@ def record_caption(record: Path = RECORD) -> str:
     seeds = sorted({r["seed"] for r in run["rows"]})
     return (
         f"Final validation error (%) for seeds {', '.join(map(str, seeds))}, measured in {run['mode']} "
-        f"mode on {run['device']}, {run['date']}, by `python -m dlcourse.experiments --record`."
+        f"mode on {run['device']}, {run['date']}."
     )
 
 

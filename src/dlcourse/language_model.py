@@ -56,24 +56,32 @@ def pretrained_weights() -> dict[str, torch.Tensor]:
 
 def pretrained_files() -> tuple[Path, Path]:
     """The bundled weights and vocabulary as fastai's `language_model_learner(..., pretrained_fnames=...)`
-    takes them: each path without its `.pth` / `.pkl` ending. The vocabulary (kept in the record) is
-    written once as the pickled list fastai reads, under `$DLCOURSE_DATA/austen-lm`."""
+    takes them: each path without its `.pth` / `.pkl` ending. Both are written once under
+    `$DLCOURSE_DATA/austen-lm`: the weights in float32 (they ship in float16; fastai averages the
+    embeddings in the weights' own type) and the vocabulary (kept in the record) as the pickled list
+    fastai reads."""
     from dlcourse.data import data_root, write_folder_once
 
-    pretrained_weights()  # a damaged or missing file fails here, with how to restore it
+    weights = pretrained_weights()  # a damaged or missing file fails here, with how to restore it
     vocab = record()["vocab"]
 
     def complete(folder: Path) -> bool:
         try:
-            return pickle.loads((folder / "vocab.pkl").read_bytes()) == vocab
-        except (OSError, pickle.UnpicklingError, EOFError):
+            saved = torch.load(folder / "weights.pth", map_location="cpu", weights_only=True)
+            return (
+                pickle.loads((folder / "vocab.pkl").read_bytes()) == vocab
+                and saved.keys() == weights.keys()
+                and all(torch.equal(saved[k], weights[k]) for k in weights)
+            )
+        except (OSError, RuntimeError, pickle.UnpicklingError, EOFError):
             return False
 
     def write(folder: Path) -> None:
+        torch.save(weights, folder / "weights.pth")
         (folder / "vocab.pkl").write_bytes(pickle.dumps(vocab))
 
     folder = write_folder_once(data_root() / "austen-lm", complete, write)
-    return WEIGHTS.with_suffix(""), folder / "vocab"
+    return folder / "weights", folder / "vocab"
 
 
 def load_into(learn, weights: dict[str, torch.Tensor] | None = None, vocab: list[str] | None = None):
