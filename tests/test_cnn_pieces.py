@@ -4,7 +4,9 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
+from fastai.metrics import accuracy, error_rate
 from fastai.torch_core import set_seed
+from fastai.vision.learner import vision_learner
 from torch import nn
 from torchvision.models import resnet18, vgg11
 
@@ -12,7 +14,7 @@ from dlcourse import cam, data, learned, pooling, receptive_field, softmax
 from dlcourse import kernels as K
 from dlcourse.images import photo
 from dlcourse.mode import detect_mode
-from dlcourse.train import make_learner
+from dlcourse.train import pick_arch
 
 OFFLINE = detect_mode("offline")
 
@@ -21,7 +23,7 @@ OFFLINE = detect_mode("offline")
 def learn():
     set_seed(0, reproducible=True)
     dls = data.pets_dataloaders(data.offline_pets(), OFFLINE, seed=0)
-    return make_learner(dls, OFFLINE)
+    return vision_learner(dls, pick_arch(OFFLINE), metrics=[error_rate, accuracy])
 
 
 # --- pooling -----------------------------------------------------------------------------------------------

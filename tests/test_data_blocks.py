@@ -1,14 +1,23 @@
-"""Lesson 6's pieces: the DataBlock behind pets_dataloaders, augmentation arms, memory counts, precision."""
+"""Lesson 6's pieces: its DataBlock (the same as pets_dataloaders), augmentation arms, memory counts,
+precision."""
 
 import itertools
 
 import pytest
 import torch
+from fastai.data.block import CategoryBlock, DataBlock
+from fastai.data.transforms import RandomSplitter, RegexLabeller, get_image_files
+from fastai.metrics import error_rate
+from fastai.torch_core import using_attr
+from fastai.vision.augment import Resize, aug_transforms
+from fastai.vision.data import ImageBlock
+from fastai.vision.learner import vision_learner
 from torch import nn
 
 from dlcourse import data, experiments, memory
+from dlcourse.fast import cached
 from dlcourse.mode import detect_mode
-from dlcourse.train import make_learner, precision
+from dlcourse.train import pick_arch, precision
 
 OFFLINE = detect_mode("offline")
 
@@ -18,22 +27,43 @@ def path():
     return data.pets_path(OFFLINE)
 
 
-def test_the_block_is_the_one_behind_pets_dataloaders(path):
-    block = data.pets_block(OFFLINE).dataloaders(path, bs=16)
+def lesson_block(pattern=data.BREED_PATTERN, batch_tfms=None):
+    """Lesson 6's DataBlock for the Pets breeds, spelled out as the notebook writes it."""
+    cfg = data.pets_config(OFFLINE)
+    return DataBlock(
+        blocks=(ImageBlock, CategoryBlock),
+        get_items=get_image_files,
+        get_y=using_attr(RegexLabeller(pattern), "name"),
+        splitter=RandomSplitter(valid_pct=cfg.valid_pct, seed=42),
+        item_tfms=Resize(cfg.item_size),
+        batch_tfms=batch_tfms,
+    )
+
+
+def test_the_lessons_block_gives_the_split_and_labels_of_pets_dataloaders(path):
+    cfg = data.pets_config(OFFLINE)
+    block = lesson_block(batch_tfms=aug_transforms(size=cfg.size, min_scale=0.75)).dataloaders(path, bs=16)
     made = data.pets_dataloaders(path, OFFLINE)
     assert list(block.vocab) == list(made.vocab)
+    sizes = (len(made.train_ds), len(made.valid_ds))
+    assert (len(block.train_ds), len(block.valid_ds)) == sizes == (500, 2000)
     for mine, theirs in [(block.train_ds, made.train_ds), (block.valid_ds, made.valid_ds)]:
         assert sorted(map(str, mine.items)) == sorted(map(str, theirs.items)), "the same split"
         labels = {str(f): mine.vocab[int(y)] for f, (_, y) in zip(mine.items, mine, strict=True)}
         pairs = zip(theirs.items, theirs, strict=True)
         assert all(labels[str(f)] == theirs.vocab[int(y)] for f, (_, y) in pairs)
+    other = lesson_block()
+    other.splitter = RandomSplitter(valid_pct=data.pets_config(OFFLINE).valid_pct, seed=1)
+    assert set(map(str, other.datasets(path).valid.items)) != set(map(str, made.valid_ds.items))
 
 
 def test_a_wrong_label_pattern_fails_in_summary_at_the_labeller(path, capsys):
-    broken = data.pets_block(OFFLINE, pattern=r"^(.+)-\d+\.(?:jpg|png)$")
+    broken = lesson_block(pattern=r"^(.+)-\d+\.(?:jpg|png)$")  # a hyphen where the names have "_"
     with pytest.raises(AssertionError, match="Failed to find"):
         broken.summary(path)
     assert "Found 2500 items" in capsys.readouterr().out
+    lesson_block().summary(path)  # the right pattern: the same summary runs to the end
+    assert "Final sample:" in capsys.readouterr().out
 
 
 def test_a_smaller_size_presizes_in_proportion():
@@ -88,9 +118,15 @@ def test_training_memory_table():
 
 
 def test_precision_is_named_as_it_trains(path):
-    learn = make_learner(data.pets_dataloaders(path, OFFLINE), OFFLINE)
+    cfg = data.pets_config(OFFLINE)
+    dls = cached(lesson_block().dataloaders(path, bs=cfg.batch_size, val_bs=cfg.valid_batch_size))
+    learn = vision_learner(dls, pick_arch(OFFLINE), metrics=error_rate)  # as lesson 6 builds it
+    assert precision(learn) == "float32 throughout"
+    mixed = precision(learn.to_fp16())
     if torch.cuda.is_available():
-        assert "mixed precision (float32 master weights)" in precision(learn)
+        assert mixed == "float16 mixed precision (float32 weights, float16 arithmetic where it is safe)"
     else:
-        assert precision(learn) == "float32 throughout"
-        assert "fastai's runs on a GPU only" in precision(learn.to_fp16())
+        assert mixed == "float32: float16 mixed precision was asked for, but it runs on a GPU only"
+    assert precision(vision_learner(dls, pick_arch(OFFLINE)).to_bf16()).startswith(
+        "bfloat16 mixed precision" if torch.cuda.is_available() else "float32: bfloat16 mixed precision"
+    )

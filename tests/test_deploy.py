@@ -7,25 +7,40 @@ import re
 import socket
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
+from fastai.learner import load_learner
+from fastai.metrics import error_rate
+from fastai.vision.learner import vision_learner
 
 from dlcourse import deploy
 from dlcourse.data import is_cat, pets_dataloaders, pets_path
 from dlcourse.mode import detect_mode
-from dlcourse.train import export_and_reload, make_learner
+from dlcourse.train import pick_arch
 
 OFFLINE = detect_mode("offline")
 
 
 @pytest.fixture(scope="module")
-def learn(root):
-    """An offline learner with its new head untrained: exporting does not depend on training."""
+def learn(root, tmp_path_factory):
+    """An offline learner as lesson 10 builds it (`deploy.train_classifier`), its new head untrained:
+    exporting does not depend on training."""
     torch.manual_seed(0)
-    return make_learner(pets_dataloaders(pets_path(OFFLINE), OFFLINE), OFFLINE)
+    dls = pets_dataloaders(pets_path(OFFLINE), OFFLINE)
+    return vision_learner(dls, pick_arch(OFFLINE), metrics=error_rate, path=tmp_path_factory.mktemp("runs"))
+
+
+def export_and_reload(learn, fname="export.pkl"):
+    """fastai's `export`, then `load_learner` as a user loads it; its warning about unpickling is silenced
+    for this file only, which the line above wrote."""
+    learn.export(fname)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*insecure pickle")
+        return load_learner(learn.path / fname)
 
 
 def test_the_wrapped_model_gives_fastais_probabilities(learn):

@@ -5,14 +5,19 @@ import os
 import subprocess
 import sys
 import warnings
+from functools import partial
 from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
 import pytest
 import torch
+from fastai.data.block import DataBlock, MultiCategoryBlock
+from fastai.data.transforms import ColReader, RandomSplitter
 from fastai.metrics import FBetaMulti
 from fastai.metrics import accuracy_multi as fastai_accuracy_multi
+from fastai.vision.augment import Resize, aug_transforms
+from fastai.vision.data import ImageBlock
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
@@ -31,6 +36,27 @@ TAGS = {*ml.TAG_NAMES.values(), ml.EMPTY_TAG}
 CASES = settings(max_examples=60, deadline=None)
 
 
+def planet_dataloaders(path, mode, seed=42, batch_size=None):
+    """Lesson 7's DataLoaders, as the notebook builds them: labels.csv read and checked, one-hot targets over
+    the tags' vocabulary (sorted), a random validation set (`seed`), the mode's sizes and augmentation."""
+    cfg = ml.config(mode)
+    df = ml.read_labels(path)
+    bs = batch_size or cfg.batch_size
+    block = DataBlock(
+        blocks=(ImageBlock, MultiCategoryBlock),
+        get_x=ColReader("image_name", pref=f"{path}/train/", suff=".jpg"),
+        get_y=ColReader("tags", label_delim=" "),
+        splitter=RandomSplitter(valid_pct=cfg.valid_pct, seed=seed),
+        item_tfms=Resize(cfg.item_size),
+        batch_tfms=aug_transforms(
+            size=cfg.size, min_scale=cfg.min_scale, flip_vert=cfg.flip_vert, max_warp=cfg.max_warp
+        ),
+    )
+    return block.dataloaders(
+        df, path=path, bs=bs, val_bs=cfg.valid_batch_size or bs, num_workers=cfg.num_workers
+    )
+
+
 @pytest.fixture(scope="module")
 def planet(root):
     return ml.offline_planet()
@@ -38,7 +64,7 @@ def planet(root):
 
 @pytest.fixture(scope="module")
 def dls(planet):
-    return ml.multilabel_dataloaders(planet, OFFLINE)
+    return planet_dataloaders(planet, OFFLINE)
 
 
 @pytest.fixture(scope="module")
@@ -181,25 +207,28 @@ def test_full_mode_finds_planet_where_fastai_extracts_it_without_the_network(tmp
         ml.write_mosaics(data.untar_data_path(URLs.PLANET_SAMPLE), n=40)  # a stand-in, as a rehearsal would
         path = ml.planet_path(FULL)
         assert path == untar_data(URLs.PLANET_SAMPLE) == tmp_path / "data" / "planet_sample"
-        dls = ml.multilabel_dataloaders(path, FULL, batch_size=4)
+        dls = planet_dataloaders(path, FULL, batch_size=4)
     x, y = dls.train.one_batch()
     assert x.shape == (4, 3, 224, 224) and y.shape == (4, len(dls.vocab))
 
 
 def test_a_folder_without_labels_or_images_is_named(tmp_path):
     with pytest.raises(data.DataError, match="no labels.csv in"):
-        ml.multilabel_dataloaders(tmp_path, OFFLINE)
+        ml.read_labels(tmp_path)
     folder = ml.write_mosaics(tmp_path / "planet", n=12)
+    pd.testing.assert_frame_equal(ml.read_labels(folder), pd.read_csv(folder / "labels.csv"))
     for i in range(7):
         (folder / "train" / f"train_{i}.jpg").unlink()
     with pytest.raises(data.DataError, match=r"7 image\(s\) named in .*labels.csv are not in .*train: "):
-        ml.multilabel_dataloaders(folder, OFFLINE)
+        ml.read_labels(folder)
+    with pytest.raises(data.DataError, match=r"7 image\(s\) named"):
+        planet_dataloaders(folder, OFFLINE)  # the lesson's loaders read labels.csv through the check
 
 
 def test_only_full_mode_crops_and_flips_vertically(dls, planet):
     from fastai.vision.augment import Dihedral, Flip, RandomResizedCropGPU
 
-    full = ml.multilabel_dataloaders(planet, FULL)
+    full = planet_dataloaders(planet, FULL)
     kinds = [{type(t) for t in d.after_batch.fs} for d in (dls, full)]
     assert Flip in kinds[0] and not {Dihedral, RandomResizedCropGPU} & kinds[0]
     assert {Dihedral, RandomResizedCropGPU} <= kinds[1]
@@ -224,8 +253,8 @@ def test_a_batch_holds_the_images_and_one_hot_tags(dls, planet):
 def test_the_validation_set_is_a_fixed_random_fifth(dls, planet):
     valid, train = set(dls.valid_ds.items.image_name), set(dls.train_ds.items.image_name)
     assert len(valid) == 400 and len(train) == 1600 and not valid & train
-    again = ml.multilabel_dataloaders(planet, OFFLINE)
-    other = ml.multilabel_dataloaders(planet, OFFLINE, seed=1)
+    again = planet_dataloaders(planet, OFFLINE)
+    other = planet_dataloaders(planet, OFFLINE, seed=1)
     assert set(again.valid_ds.items.image_name) == valid != set(other.valid_ds.items.image_name)
 
 
@@ -397,9 +426,14 @@ def test_ties_go_to_the_lowest_threshold():
 
 def test_the_lessons_learner_uses_bce_and_metrics_that_equal_ours_without_warnings(dls):
     from fastai.losses import BCEWithLogitsLossFlat
+    from fastai.vision.learner import vision_learner
+
+    from dlcourse.train import pick_arch
 
     torch.manual_seed(0)
-    learn = ml.make_multilabel_learner(dls, OFFLINE, thresh=0.3)
+    f2 = FBetaMulti(2, thresh=0.3, average="samples")  # as lesson 7 builds its metrics
+    f2.kwargs["zero_division"] = 0
+    learn = vision_learner(dls, pick_arch(OFFLINE), metrics=[partial(fastai_accuracy_multi, thresh=0.3), f2])
     assert isinstance(learn.loss_func, BCEWithLogitsLossFlat)
     assert [m.name for m in learn.metrics] == ["accuracy_multi", "fbeta_score"]
     logits, targets = ml.raw_outputs(learn)
@@ -467,7 +501,7 @@ def test_the_rehearsal_lays_out_planet_and_the_harness_shrinks_its_images(tmp_pa
             exec(rehearsal.harness_code(batch_size=4, size=64), namespace)
             assert (ml.FULL.batch_size, ml.FULL.size) == (4, 64)
             assert (segmentation.FULL.size, text.FULL.batch_size) == (64, 4)
-            x, y = ml.multilabel_dataloaders(folder, FULL).train.one_batch()
+            x, y = planet_dataloaders(folder, FULL).train.one_batch()
         finally:
             import fastai.learner
 

@@ -2,6 +2,7 @@
 to fastai's, and the U-Net's skip connections where fastai puts them."""
 
 import os
+from functools import partial
 
 import numpy as np
 import pytest
@@ -10,6 +11,9 @@ import torch.nn.functional as F
 from fastai.callback.hook import model_sizes
 from fastai.metrics import foreground_acc
 from fastai.torch_core import TensorMask, set_seed
+from fastai.vision.augment import Resize, aug_transforms
+from fastai.vision.data import SegmentationDataLoaders
+from fastai.vision.learner import unet_learner
 from fastai.vision.models.unet import _get_sz_change_idxs
 from PIL import Image
 from sklearn.metrics import recall_score
@@ -18,10 +22,41 @@ from dlcourse import data, rehearsal
 from dlcourse import segmentation as seg
 from dlcourse.benchmarks.lessons import environment
 from dlcourse.mode import Mode, detect_mode
+from dlcourse.train import pick_arch
 
 OFFLINE = detect_mode("offline")
 FULL = Mode("full", gpu=False, internet=False, reason="a test")
 VOID = seg.CODES.index(seg.VOID)
+
+
+def camvid_dataloaders(path, mode, batch_size=None):
+    """Lesson 8's DataLoaders, as the notebook builds them: the codes read, every mask checked against them
+    (`check_masks`), masks opened as masks, a random validation set, the mode's sizes and augmentation."""
+    cfg = seg.config(mode)
+    codes = seg.read_codes(path)
+    fnames = seg.check_masks(path, codes)
+    return SegmentationDataLoaders.from_label_func(
+        path,
+        fnames=fnames,
+        label_func=lambda o: path / "labels" / f"{o.stem}_P{o.suffix}",
+        codes=codes,
+        valid_pct=cfg.valid_pct,
+        seed=42,
+        bs=batch_size or cfg.batch_size,
+        val_bs=cfg.valid_batch_size,
+        item_tfms=Resize(cfg.item_size),
+        batch_tfms=aug_transforms(max_zoom=cfg.max_zoom, max_warp=cfg.max_warp),
+        num_workers=cfg.num_workers,
+    )
+
+
+def lesson_unet(dls, mode):
+    """Lesson 8's U-Net: fastai's `unet_learner` on the mode's encoder, accuracy leaving Void out; offline
+    without the decoder's last block at full resolution (`last_cross`)."""
+    void = seg.mask_codes(dls).index(seg.VOID)
+    return unet_learner(
+        dls, pick_arch(mode), metrics=partial(foreground_acc, bkg_idx=void), last_cross=not mode.offline
+    )
 
 
 @pytest.fixture(scope="module")
@@ -31,7 +66,7 @@ def camvid(root):
 
 @pytest.fixture(scope="module")
 def dls(camvid):
-    return seg.segmentation_dataloaders(camvid, OFFLINE)
+    return camvid_dataloaders(camvid, OFFLINE)
 
 
 def copy_of(camvid, dest, n=6):
@@ -129,6 +164,9 @@ def test_a_batch_holds_images_and_masks_of_class_indices(dls):
     assert int(y.max()) < len(seg.CODES), "augmenting a mask keeps its values (nearest, not a blend)"
     assert seg.mask_codes(dls) == list(seg.CODES)
     assert (len(dls.train_ds), len(dls.valid_ds)) == (480, 120)
+    image = dls.valid_ds.items[0]
+    mask = seg.open_mask(seg.mask_file(image, image.parents[1] / "labels"))
+    np.testing.assert_array_equal(dls.valid_ds[0][1], mask)  # each image with its own mask
 
 
 def test_a_mask_value_outside_the_codes_is_named_before_training(camvid, tmp_path):
@@ -140,7 +178,7 @@ def test_a_mask_value_outside_the_codes_is_named_before_training(camvid, tmp_pat
     with pytest.raises(
         data.DataError, match=rf"{bad.name} has pixel value\(s\) 9, but codes.txt lists 7 classes \(0 to 6\)"
     ):
-        seg.segmentation_dataloaders(folder, OFFLINE)
+        seg.check_masks(folder, seg.read_codes(folder))
     # without the check, the loss is where it fails: on a CPU this error, on a GPU a device-side assert
     with pytest.raises(IndexError, match="out of bounds"):
         F.cross_entropy(torch.zeros(1, 7, 2, 2), torch.tensor([[[0, 9], [0, 0]]]))
@@ -166,7 +204,7 @@ def test_missing_masks_colour_masks_and_no_codes_are_named(camvid, tmp_path):
         seg.check_masks(folder)
     (folder / "codes.txt").unlink()
     with pytest.raises(data.DataError, match="no codes.txt in"):
-        seg.segmentation_dataloaders(folder, OFFLINE)
+        seg.read_codes(folder)
 
 
 def test_full_mode_reads_camvids_sample_where_fastai_extracts_it(tmp_path, monkeypatch):
@@ -176,7 +214,7 @@ def test_full_mode_reads_camvids_sample_where_fastai_extracts_it(tmp_path, monke
         folder = rehearsal.install_camvid(n=4, width=96, height=72)
         assert seg.camvid_path(FULL) == folder == tmp_path / "fastai" / "data" / "camvid_tiny"
         assert seg.read_codes(folder) == rehearsal.CAMVID_CODES and len(rehearsal.CAMVID_CODES) == 32
-        dls = seg.segmentation_dataloaders(folder, FULL, batch_size=2)
+        dls = camvid_dataloaders(folder, FULL, batch_size=2)
         x, y = dls.one_batch()
         assert x.shape == (2, 3, 360, 480) and y.shape == (2, 360, 480)  # fastai's CamVid lesson: half size
 
@@ -191,7 +229,11 @@ def test_void_excluded_accuracy_equals_fastais_foreground_acc(seed):
     targets = torch.randint(0, 7, (4, 9, 11), generator=g)
     expected = foreground_acc(logits, TensorMask(targets), bkg_idx=VOID).item()
     assert seg.void_excluded_accuracy(logits, targets, VOID) == pytest.approx(expected, abs=1e-7)
-    assert seg.void_metric(list(seg.CODES))(logits, TensorMask(targets)).item() == pytest.approx(expected)
+    lessons_metric = partial(foreground_acc, bkg_idx=list(seg.CODES).index("Void"))  # as lesson 8 builds it
+    by_hand = seg.void_excluded_accuracy(logits, targets, VOID)
+    assert lessons_metric(logits, TensorMask(targets)).item() == pytest.approx(by_hand, abs=1e-7)
+    keep = targets != VOID
+    assert by_hand == pytest.approx(float((logits.argmax(1)[keep] == targets[keep]).float().mean()), abs=1e-7)
     other = logits.clone()
     void = (targets == VOID).unsqueeze(1).expand_as(other)
     other[void] = torch.randn(int(void.sum()), generator=g) * 10  # any answer at the Void pixels
@@ -215,7 +257,7 @@ def test_per_class_accuracy_is_sklearns_recall(dls):
 
 def test_the_unet_skips_where_fastai_does_and_gives_a_class_score_per_pixel(dls):
     torch.manual_seed(0)
-    learn = seg.make_unet_learner(dls, OFFLINE)
+    learn = lesson_unet(dls, OFFLINE)
     table = seg.unet_shapes(learn)
     encoder = learn.model[0]
     expected = _get_sz_change_idxs(model_sizes(encoder, size=(seg.SCENE, seg.SCENE)))
@@ -225,12 +267,19 @@ def test_the_unet_skips_where_fastai_does_and_gives_a_class_score_per_pixel(dls)
     assert (table.part == "encoder").sum() == len(encoder)
     assert type(learn.loss_func).__name__ == "CrossEntropyLossFlat"
     assert learn.loss_func.axis == 1, "cross-entropy over the class axis at every pixel"
+    xb, yb = dls.valid.one_batch()
+    with torch.no_grad():
+        logits = learn.model.eval()(xb)
+    (metric,) = learn.metrics
+    assert metric.name == "foreground_acc"
+    by_hand = seg.void_excluded_accuracy(logits, yb, VOID)
+    assert metric.func(logits, yb).item() == pytest.approx(by_hand, abs=1e-6)
 
 
 @pytest.mark.slow
 def test_a_short_training_beats_the_commonest_class(dls, camvid):
     set_seed(0)
-    learn = seg.make_unet_learner(dls, OFFLINE)
+    learn = lesson_unet(dls, OFFLINE)
     learn.fine_tune(2, 1e-2)
     logits, targets = learn.get_preds()
     accuracy = seg.void_excluded_accuracy(logits, targets, VOID)

@@ -6,11 +6,14 @@ import pickle
 
 import pytest
 import torch
+from fastai.metrics import Perplexity, accuracy
 from fastai.text.core import Tokenizer, WordTokenizer
 from fastai.text.data import Numericalize
 from fastai.text.data import make_vocab as fastai_make_vocab
+from fastai.text.learner import language_model_learner
+from fastai.text.models.awdlstm import AWD_LSTM
 
-from dlcourse import data, rehearsal, text
+from dlcourse import data, experiments, rehearsal, text
 from dlcourse import language_model as lm
 from dlcourse.benchmarks.lessons import environment
 from dlcourse.bundled import BundledFileError
@@ -163,8 +166,18 @@ def test_a_language_model_batch_is_its_target_shifted_by_one(lm_dls):
     assert pair.input.tolist()[1:] == pair.target.tolist()[:-1]
 
 
+def lesson_language_model(dls, **kwargs):
+    """Lesson 9's language model: fastai's `language_model_learner` on an AWD-LSTM, offline the bundled one
+    (its sizes and files from `text.lm_options`), loaded by fastai's own `load_pretrained`."""
+    options = {**text.lm_options(OFFLINE), **kwargs}
+    cfg = text.config(OFFLINE)
+    return language_model_learner(
+        dls, AWD_LSTM, drop_mult=cfg.lm_drop_mult, metrics=[accuracy, Perplexity()], **options
+    )
+
+
 def test_loading_the_bundled_model_matches_embeddings_word_by_word(lm_dls):
-    learn = text.make_language_model(lm_dls, OFFLINE)
+    learn = lesson_language_model(lm_dls)
     record, weights = lm.record(), lm.pretrained_weights()
     old = {w: i for i, w in enumerate(record["vocab"])}
     emb = learn.model[0].encoder.weight.detach()
@@ -174,29 +187,61 @@ def test_loading_the_bundled_model_matches_embeddings_word_by_word(lm_dls):
         assert torch.equal(emb[new_vocab.index(w)], weights["0.encoder.weight"][old[w]])
     unseen = next(w for w in new_vocab if w not in old)
     mean = weights["0.encoder.weight"].mean(0)
-    assert torch.allclose(emb[new_vocab.index(unseen)], mean, atol=1e-6)
+    # the average embedding (fastai averages the stored float16 numbers: equal up to float16's rounding)
+    assert torch.allclose(emb[new_vocab.index(unseen)], mean, rtol=1e-3, atol=1e-6)
+    assert torch.equal(learn.model[1].decoder.weight, learn.model[0].encoder.weight), "the decoder's are tied"
     assert 0.3 < lm.known_words(new_vocab) < 1
     frozen = [p.requires_grad for p in learn.model.parameters()]
     assert any(frozen) and not all(frozen), "only the last layer group trains at first"
 
 
+def test_fastais_loading_equals_the_courses_re_derivation(lm_dls):
+    """`language_model.load_into` spells out fastai's `load_pretrained`: the same numbers in every tensor."""
+    by_fastai = lesson_language_model(lm_dls)
+    by_hand = lesson_language_model(lm_dls, config=lm.config(), pretrained=False, pretrained_fnames=None)
+    before = {k: v.clone() for k, v in by_hand.model.state_dict().items()}
+    lm.load_into(by_hand)
+    theirs, ours = by_fastai.model.state_dict(), by_hand.model.state_dict()
+    assert list(theirs) == list(ours)
+    assert not torch.equal(before["0.encoder.weight"], ours["0.encoder.weight"]), "load_into loaded weights"
+    different = [k for k in theirs if not torch.equal(theirs[k], ours[k])]
+    assert different == [], f"fastai's load_pretrained and load_into differ in {different}"
+    assert [p.requires_grad for p in by_fastai.model.parameters()] == [
+        p.requires_grad for p in by_hand.model.parameters()
+    ], "both freeze all but the last layer group"
+
+
 def test_next_token_probabilities_are_the_models_softmax(lm_dls):
-    learn = text.make_language_model(lm_dls, OFFLINE)
+    learn = experiments.language_model(lm_dls, OFFLINE)
     table = text.next_token_table(learn, "I would buy this", k=5)
     assert len(table) == 5 and table.probability.is_monotonic_decreasing
     assert 0 < table.probability.sum() <= 1
+    tokens = Tokenizer(WordTokenizer())("I would buy this")  # fastai's own tokens and numbers
+    xb = Numericalize(vocab=list(lm_dls.vocab))(tokens)[None]
+    learn.model.eval()
+    learn.model.reset()
+    with torch.no_grad():
+        probs = torch.softmax(learn.model(xb)[0][0, -1], dim=-1)
+    top = probs.topk(5)
+    assert table.probability.tolist() == pytest.approx(top.values.tolist(), rel=1e-5)
+    assert table["next token"].tolist() == [lm_dls.vocab[i] for i in top.indices]
 
 
-def test_the_classifier_reads_the_encoder_the_language_model_saved(lm_dls, reviews, tmp_path):
-    learn = text.make_language_model(lm_dls, OFFLINE)
-    learn.path = tmp_path
+def test_the_classifier_reads_the_encoder_the_language_model_saved(lm_dls, reviews, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # the learners keep their files under the data's path: here "."
+    learn = experiments.language_model(lm_dls, OFFLINE)
     learn.save_encoder("encoder")
+    assert (tmp_path / "models" / "encoder.pth").is_file()
     dls = text.classifier_dataloaders(reviews, list(lm_dls.vocab), OFFLINE)
-    classifier = text.make_classifier(dls, OFFLINE, encoder=tmp_path / "models" / "encoder.pth")
+    classifier = experiments.classifier(dls, OFFLINE, encoder="encoder")
     lm_encoder = learn.model[0].state_dict()
     clas_encoder = classifier.model[0].module.state_dict()
     assert set(lm_encoder) == set(clas_encoder)
     assert all(torch.equal(lm_encoder[k], clas_encoder[k]) for k in lm_encoder)
+    fresh = experiments.classifier(dls, OFFLINE).model[0].module.state_dict()
+    assert not torch.equal(fresh["encoder.weight"], lm_encoder["encoder.weight"]), "without it, other weights"
+    trains = [p.requires_grad for p in classifier.model.parameters()]
+    assert any(trains) and not all(trains), "after loading, only the head trains at first"
     x, y = dls.one_batch()
     assert y.max() < 2 and list(dls.vocab[1]) == ["great", "other"]
 

@@ -1,6 +1,8 @@
 """Training core: data, learners, recipes, and the re-derived LR finder and one-cycle vs fastai itself."""
 
 import copy
+import inspect
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -9,15 +11,17 @@ import torch
 import torch.nn.functional as F
 from fastai.callback.core import Callback
 from fastai.callback.schedule import ParamScheduler
-from fastai.learner import Learner
+from fastai.learner import Learner, load_learner
 from fastai.losses import CrossEntropyLossFlat
+from fastai.metrics import accuracy, error_rate
 from fastai.optimizer import SGD
 from fastai.torch_core import set_seed
+from fastai.vision.learner import vision_learner
 from PIL import Image
 from torch import nn
 
 import dlcourse.fastai_setup  # noqa: F401
-from dlcourse import data, lr_finder, schedules, train
+from dlcourse import data, experiments, lr_finder, schedules, train
 from dlcourse import multilabel as ml
 from dlcourse.mode import detect_mode
 
@@ -30,6 +34,16 @@ OFFLINE = detect_mode("offline")
 def dls():
     set_seed(0, reproducible=True)
     return data.pets_dataloaders(data.offline_pets(), OFFLINE, seed=0)
+
+
+def lesson_learner(dls, **kwargs):
+    """The lessons' learner: fastai's `vision_learner` on the mode's architecture, error rate and accuracy."""
+    return vision_learner(dls, train.pick_arch(OFFLINE), metrics=[error_rate, accuracy], **kwargs)
+
+
+def trainable(learn) -> int:
+    """How many numbers the optimiser updates: the parameters that require a gradient."""
+    return sum(p.numel() for p in learn.model.parameters() if p.requires_grad)
 
 
 def small_cnn(n_out=5):
@@ -218,7 +232,7 @@ def test_lr_range_test_runs_num_it_steps_when_it_does_not_diverge(dls):
     ],
 )
 def test_one_cycle_equals_fastai(dls, lr_max, kwargs):
-    learn = train.make_learner(dls, OFFLINE)
+    learn = lesson_learner(dls)
     learn.unfreeze()
     keep = KeepHypers()
     with learn.no_bar(), learn.no_logging():
@@ -236,44 +250,93 @@ def test_one_cycle_equals_fastai(dls, lr_max, kwargs):
 # --- recipes ------------------------------------------------------------------------------------------
 
 
-def test_fine_tune_by_hand_equals_fastai_fine_tune(tmp_path):
-    runs = []
-    for recipe in (train.fine_tune, train.fine_tune_by_hand):
-        set_seed(3, reproducible=True)
-        fresh = data.pets_dataloaders(data.offline_pets(), OFFLINE, seed=3)
-        learn = train.make_learner(fresh, OFFLINE, path=tmp_path)
-        with learn.no_bar(), learn.no_logging():
-            runs.append((recipe(learn, 1), learn.model.state_dict()))
-    (fastai_metrics, fastai_state), (hand_metrics, hand_state) = runs
+def test_fine_tune_by_hand_equals_fastai_fine_tune(monkeypatch):
+    """Lesson 5's table: fastai's `fine_tune` and `train.fine_tune_by_hand`, each on a fresh learner from the
+    same seed, give the same losses epoch by epoch and the same weights at the end."""
+    made, build = [], experiments.learner
+
+    def keep(*args, **kwargs):
+        made.append(build(*args, **kwargs))
+        return made[-1]
+
+    monkeypatch.setattr(experiments, "learner", keep)
+    table = experiments.fine_tune_by_hand_vs_fastai(OFFLINE, seed=3, epochs=1)
+    assert list(table.columns) == [
+        (run, loss) for run in ("fastai fine_tune", "by hand") for loss in ("train_loss", "valid_loss")
+    ]
+    assert len(table) == 2, "one row per epoch: the head's, then all layers'"
+    np.testing.assert_allclose(table["by hand"], table["fastai fine_tune"], rtol=1e-5)
+    fastai_learn, hand_learn = made
+    assert list(hand_learn.epoch_log.table().stage) == ["head only", "all layers"]
     np.testing.assert_allclose(
-        hand_metrics[["train_loss", "valid_loss"]], fastai_metrics[["train_loss", "valid_loss"]], rtol=1e-5
+        fastai_learn.epoch_log.table()[["train_loss", "valid_loss"]], table["fastai fine_tune"], rtol=1e-12
     )
+    fastai_state, hand_state = fastai_learn.model.state_dict(), hand_learn.model.state_dict()
     for key, value in fastai_state.items():
         torch.testing.assert_close(hand_state[key], value, rtol=1e-5, atol=1e-6)
 
 
-def test_recipes_return_metrics_and_the_model_learns(dls, tmp_path):
-    learn = train.make_learner(dls, OFFLINE, path=tmp_path)
-    frozen = train.trainable_parameters(learn)
+def test_fine_tune_second_stage_is_pct_start_0_3_div_5(dls):
+    """What lesson 5 teaches about `fine_tune`: after the head, one cycle over all layers at half the base
+    rate, warming up over 30% of the steps (not fit_one_cycle's 25%) from a fifth of the peak (not 1/25)."""
+    base_lr = 2e-3
+    learn = lesson_learner(dls)
     with learn.no_bar(), learn.no_logging():
-        metrics = train.fine_tune(learn, 1)
-    assert list(metrics.stage) == ["head only", "all layers"]
+        learn.fine_tune(1, base_lr=base_lr)
+    recorded = np.array(learn.recorder.hps["lr"])  # the Recorder keeps the last fit: the second stage
+    n_steps, peak = len(recorded), base_lr / 2
+    assert n_steps == len(dls.train) > 20
+    assert recorded[0] == pytest.approx(peak / 5.0, rel=1e-6)
+    assert 0.99 * peak < recorded.max() <= peak, "the peak falls between two steps"
+    assert abs(int(recorded.argmax()) - round(0.3 * n_steps)) <= 1
+    n_groups = len(learn.opt.param_groups)
+    lrs, _ = schedules.one_cycle(n_steps, slice(peak / 100, peak), n_groups, pct_start=0.3, div=5.0)
+    np.testing.assert_allclose(recorded, lrs[:, -1], rtol=1e-5, atol=1e-12)
+
+    defaults = inspect.signature(Learner.fit_one_cycle).parameters
+    assert (defaults["pct_start"].default, defaults["div"].default) == (0.25, 25.0)
+    plain, _ = schedules.one_cycle(n_steps, slice(peak / 100, peak), n_groups)
+    assert plain[0, -1] == pytest.approx(peak / 25.0) and recorded[0] > 4 * plain[0, -1]
+    assert not np.allclose(recorded, plain[:, -1], rtol=1e-2), "fit_one_cycle's defaults differ"
+
+
+def test_recipes_return_metrics_and_the_model_learns(dls, tmp_path):
+    learn = lesson_learner(dls, cbs=train.EpochLog(), path=tmp_path)
+    frozen = trainable(learn)
+    with learn.no_bar(), learn.no_logging():
+        learn.fine_tune(1)
+    metrics = learn.epoch_log.table()
+    assert list(metrics.stage) == ["head only", "all layers"] and list(metrics.epoch) == [0, 1]
     assert {"train_loss", "valid_loss", "error_rate", "accuracy"} <= set(metrics.columns)
-    assert train.trainable_parameters(learn) > frozen
+    assert trainable(learn) > frozen
     assert metrics.error_rate.iloc[-1] < 0.2, (
         "fine-tuning the pretrained model learns (5 classes: chance 0.8)"
     )
+    last_fit = train.history(learn)  # fastai's Recorder: the last fit only, the unfrozen epoch
+    assert list(last_fit.columns) == ["epoch", "train_loss", "valid_loss", "error_rate", "accuracy"]
+    assert len(last_fit) == 1
+    for column in ("train_loss", "valid_loss", "error_rate", "accuracy"):
+        assert last_fit[column].iloc[0] == metrics[column].iloc[-1], column
+    assert last_fit.error_rate.iloc[0] == pytest.approx(1 - last_fit.accuracy.iloc[0])
+    valid_loss, error, _ = learn.validate()
+    assert [last_fit.valid_loss.iloc[0], last_fit.error_rate.iloc[0]] == pytest.approx([valid_loss, error])
 
     learn.save("checkpoint")
     before = learn.get_preds()[0]
-    reloaded = train.make_learner(dls, OFFLINE, path=tmp_path).load("checkpoint")
+    reloaded = lesson_learner(dls, path=tmp_path).load("checkpoint")
     torch.testing.assert_close(reloaded.get_preds()[0], before)
 
     image = sorted(data.offline_pets().glob("Sandal_*.png"))[0]
-    exported = train.export_and_reload(learn)
-    label, prob = train.predict_one(exported, image)
-    assert label in dls.vocab and 0 <= prob <= 1
-    assert train.predict_one(learn, image) == (label, pytest.approx(prob, abs=1e-5))
+    learn.export("export.pkl")
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*insecure pickle")
+        exported = load_learner(tmp_path / "export.pkl")
+    label, index, probs = exported.predict(image)
+    assert label in dls.vocab and label == dls.vocab[int(index)] and 0 <= float(probs[index]) <= 1
+    assert float(probs.sum()) == pytest.approx(1, abs=1e-5)
+    their_label, _, their_probs = learn.predict(image)
+    assert their_label == label
+    torch.testing.assert_close(their_probs, probs, atol=1e-5, rtol=0)
 
     from fastai.interpret import ClassificationInterpretation
 
@@ -317,7 +380,7 @@ def test_damaged_bundled_files_name_the_file_and_how_to_restore_it(dls, tmp_path
         (tmp_path / "offline_resnet.json").write_text(text)
         monkeypatch.setattr(offline_model, "RECORD", tmp_path / "offline_resnet.json")
         with pytest.raises(BundledFileError, match=f"offline_resnet.json is missing or damaged.*{restore}"):
-            train.make_learner(dls, OFFLINE)
+            lesson_learner(dls)
     lesson_file = tmp_path / "fashion_lessons.npz"
     lesson_file.write_bytes(fashion_mnist.LESSON_FILE.read_bytes()[:5000])
     monkeypatch.setattr(fashion_mnist, "LESSON_FILE", lesson_file)
@@ -360,8 +423,8 @@ def test_train_command_runs_as_a_new_user_types_it(tmp_path):
 
 
 def test_parameter_counts_match_a_real_frozen_learner(dls):
-    learn = train.make_learner(dls, OFFLINE)
+    learn = lesson_learner(dls)
     counts = train.parameter_counts(len(dls.vocab))
-    assert counts["frozen"] == train.trainable_parameters(learn)
+    assert counts["frozen"] == trainable(learn)
     learn.unfreeze()
-    assert counts["unfrozen"] == train.trainable_parameters(learn)
+    assert counts["unfrozen"] == trainable(learn) == sum(p.numel() for p in learn.model.parameters())
