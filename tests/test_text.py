@@ -227,11 +227,10 @@ def test_next_token_probabilities_are_the_models_softmax(lm_dls):
     assert table["next token"].tolist() == [lm_dls.vocab[i] for i in top.indices]
 
 
-def test_the_classifier_reads_the_encoder_the_language_model_saved(lm_dls, reviews, tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)  # the learners keep their files under the data's path: here "."
+def test_the_classifier_reads_the_encoder_the_language_model_saved(lm_dls, reviews):
     learn = experiments.language_model(lm_dls, OFFLINE)
-    learn.save_encoder("encoder")
-    assert (tmp_path / "models" / "encoder.pth").is_file()
+    learn.save_encoder("encoder")  # under $DLCOURSE_DATA/runs, where the classifier looks
+    assert (data.data_root() / "runs" / "models" / "encoder.pth").is_file()
     dls = text.classifier_dataloaders(reviews, list(lm_dls.vocab), OFFLINE)
     classifier = experiments.classifier(dls, OFFLINE, encoder="encoder")
     lm_encoder = learn.model[0].state_dict()

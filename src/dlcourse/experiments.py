@@ -21,7 +21,7 @@ from pathlib import Path
 import pandas as pd
 
 from dlcourse import train
-from dlcourse.data import pets_config, pets_dataloaders, pets_path
+from dlcourse.data import data_root, pets_config, pets_dataloaders, pets_path
 from dlcourse.mode import Mode, detect_mode
 
 RECORD = Path(__file__).resolve().parent / "weights" / "offline_effects.json"
@@ -237,7 +237,8 @@ def gradual_unfreezing(learn, lr: float = 2e-2, factor: float = 2.6**4) -> pd.Da
 
 
 def language_model(dls, mode: Mode):
-    """Lesson 9's `language_model_learner` (AWD-LSTM; offline, the bundled one), each epoch kept."""
+    """Lesson 9's `language_model_learner` (AWD-LSTM; offline, the bundled one), each epoch kept; what it
+    saves goes under `$DLCOURSE_DATA/runs`."""
     from fastai.metrics import Perplexity, accuracy
     from fastai.text.learner import language_model_learner
     from fastai.text.models.awdlstm import AWD_LSTM
@@ -247,7 +248,7 @@ def language_model(dls, mode: Mode):
     cfg = text.config(mode)
     return language_model_learner(
         dls, AWD_LSTM, drop_mult=cfg.lm_drop_mult, metrics=[accuracy, Perplexity()], cbs=train.EpochLog(),
-        **text.lm_options(mode),
+        path=data_root() / "runs", **text.lm_options(mode),
     )
 
 
@@ -262,7 +263,7 @@ def classifier(dls, mode: Mode, encoder: str | None = None):
     cfg = text.config(mode)
     learn = text_classifier_learner(
         dls, AWD_LSTM, drop_mult=cfg.classifier_drop_mult, metrics=[error_rate, accuracy],
-        cbs=train.EpochLog(), **text.classifier_options(mode),
+        cbs=train.EpochLog(), path=data_root() / "runs", **text.classifier_options(mode),
     )
     return learn if encoder is None else learn.load_encoder(encoder)
 
