@@ -302,8 +302,7 @@ def lint(quiz_dir: Path | None = None) -> list[str]:
                 )
             problems.extend(f"{quiz.path.name}: question '{qid}': {p}" for qid, p in answer_problems(item))
             problems.extend(f"{quiz.path.name}: question '{item.id}': {p}" for p in long_key(item))
-        problems.extend(f"{quiz.path.name}: {p}" for p in length_giveaway(quiz))
-        problems.extend(f"{quiz.path.name}: {p}" for p in shortest_giveaway(quiz))
+        problems.extend(f"{quiz.path.name}: {p}" for p in length_giveaways(quiz))
         problems.extend(f"{quiz.path.name}: {p}" for p in multi_answer_variety(quiz))
         for q in _parse(quiz.path).questions:
             if q.compute and make_variants(q) != make_variants(q):
@@ -314,45 +313,31 @@ def lint(quiz_dir: Path | None = None) -> list[str]:
     return problems
 
 
-MAX_LONGEST_CORRECT = 0.4  # of a quiz's single-choice questions; by chance about 1 in the number of choices
+MAX_EXTREME_CORRECT = 0.4  # of a quiz's single-choice questions; by chance about 1 in the number of choices
 
 
-def length_giveaway(quiz: Quiz) -> list[str]:
-    """A quiz where the correct choice is usually the longest one teaches learners to pick the longest."""
+def length_giveaways(quiz: Quiz) -> list[str]:
+    """A quiz where the correct choice is usually the longest (or the shortest) one teaches learners to pick
+    by length."""
     singles = [item.variants[0] for item in quiz.items if item.variants[0].type == "single"]
-    longest = [q.id for q in singles if _correct_is_longest(q)]
-    if len(singles) < 5 or len(longest) <= MAX_LONGEST_CORRECT * len(singles):
-        return []
-    return [
-        f"the correct choice is the longest in {len(longest)} of {len(singles)} single-choice questions "
-        f"(at most {MAX_LONGEST_CORRECT:.0%} may be): make the key as short as the others, or a wrong "
-        f"choice as detailed as the key, in some of {', '.join(longest)}"
-    ]
+    problems = []
+    for extreme, fix in (
+        ("longest", "make the key as short as the others, or a wrong choice as detailed as the key"),
+        ("shortest", "give the key the detail the wrong choices have, or shorten a wrong choice"),
+    ):
+        keys = [q.id for q in singles if _correct_is(q, extreme)]
+        if len(singles) >= 5 and len(keys) > MAX_EXTREME_CORRECT * len(singles):
+            problems.append(
+                f"the correct choice is the {extreme} in {len(keys)} of {len(singles)} single-choice "
+                f"questions (at most {MAX_EXTREME_CORRECT:.0%} may be): {fix}, in some of {', '.join(keys)}"
+            )
+    return problems
 
 
-def _correct_is_longest(q: Question) -> bool:
-    lengths = sorted(((len(c.text), c.correct) for c in q.choices), reverse=True)
-    return lengths[0][1] and lengths[0][0] > lengths[1][0]
-
-
-MAX_SHORTEST_CORRECT = 0.4  # the mirror of MAX_LONGEST_CORRECT: a key that is usually the tersest choice
-
-
-def shortest_giveaway(quiz: Quiz) -> list[str]:
-    """A quiz where the correct choice is usually the shortest one teaches learners to pick the shortest."""
-    singles = [item.variants[0] for item in quiz.items if item.variants[0].type == "single"]
-    shortest = [q.id for q in singles if _correct_is_shortest(q)]
-    if len(singles) < 5 or len(shortest) <= MAX_SHORTEST_CORRECT * len(singles):
-        return []
-    return [
-        f"the correct choice is the shortest in {len(shortest)} of {len(singles)} single-choice questions "
-        f"(at most {MAX_SHORTEST_CORRECT:.0%} may be): give the key the detail the wrong choices have, or "
-        f"shorten a wrong choice, in some of {', '.join(shortest)}"
-    ]
-
-
-def _correct_is_shortest(q: Question) -> bool:
-    lengths = sorted((len(c.text), not c.correct) for c in q.choices)
+def _correct_is(q: Question, extreme: str) -> bool:
+    """Whether the correct choice is strictly the longest (or shortest) of `q`'s choices."""
+    sign = -1 if extreme == "longest" else 1
+    lengths = sorted((sign * len(c.text), not c.correct) for c in q.choices)
     return not lengths[0][1] and lengths[0][0] < lengths[1][0]
 
 
