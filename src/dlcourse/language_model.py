@@ -3,8 +3,8 @@ on Jane Austen's six novels, as the real course's AWD-LSTM is pretrained on Wiki
 
 Its weights come from `dlcourse.pretrain_text` and ship in `dlcourse/weights/` with their record (corpus,
 size, recipe, perplexity) and the held-out chapters that perplexity was measured on. fastai's
-`language_model_learner` loads them as it loads its own pretrained model (`pretrained_files`); they are
-first read with `torch.load(..., weights_only=True)`, tensors only, so that a damaged file is named.
+`language_model_learner` loads them as it loads its own pretrained model, from a float32 copy that
+`pretrained_files` writes after reading the shipped file tensors only, so that a damaged file is named.
 """
 
 from __future__ import annotations
