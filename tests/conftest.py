@@ -26,6 +26,34 @@ CHROMIUM_ARGS = [
 ]
 
 
+# Two lessons at a time, one thread each: on two cores that finishes sooner than one after the other on
+# two threads (for the rehearsals, which check that lessons run, not how long they take). Lessons 2 and
+# 10 both export `export.pkl` into the Pets folder, so they share a lane and never run at once.
+ONE_THREAD = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+LANES = (
+    ("02_cnn_training", "10_deployment", "03_lr_finder", "07_multi_label", "09_text"),
+    ("01_convolutions", "04_one_cycle", "05_unfreezing", "06_data_blocks", "08_segmentation"),
+)
+
+
+def two_at_a_time(run, notebooks):
+    """{notebook name: run(notebook)}: the notebooks of each of `LANES` one after the other, the two
+    lanes at once (each notebook in its own kernel process)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    by_stem = {nb.stem: nb for nb in notebooks}
+    assert sorted(by_stem) == sorted(sum(LANES, ())), "every lesson belongs to one lane"
+
+    def run_lane(lane):
+        return {f"{stem}.ipynb": run(by_stem[stem]) for stem in lane}
+
+    with ThreadPoolExecutor(len(LANES)) as pool:
+        results = {}
+        for done in pool.map(run_lane, LANES):
+            results.update(done)
+    return {nb.name: results[nb.name] for nb in notebooks}
+
+
 @pytest.fixture(scope="module")
 def root(tmp_path_factory):
     """A fresh DLCOURSE_DATA for one test module: the offline data sets it writes land there."""

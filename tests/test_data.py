@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from dlcourse import data
+from dlcourse import data, photos
 
 # Each process prepares the data, then keeps reading every image until the other one has finished
 # preparing too: whatever the other does to the folder happens while this one reads it.
@@ -14,7 +14,7 @@ PREPARE_AND_READ = """
 import sys
 from pathlib import Path
 from PIL import Image
-from dlcourse import data
+from dlcourse import data, photos
 
 me, other = Path(sys.argv[1]), Path(sys.argv[2])
 
@@ -54,9 +54,9 @@ def prepare_twice_at_once(root):
 @pytest.mark.parametrize("round", range(3))
 def test_two_processes_preparing_the_data_at_once_both_read_every_image(tmp_path, round):
     assert prepare_twice_at_once(tmp_path) == []
-    folder = tmp_path / "fashion-lessons"
+    folder = tmp_path / f"fashion-photos-{photos.LESSON.tag}"
     assert len(list(folder.glob("*.png"))) == data.OFFLINE_IMAGES
-    assert not list(tmp_path.glob(".fashion-lessons.tmp-*")), "no temporary folder left behind"
+    assert not list(tmp_path.glob(".fashion-photos-*.tmp-*")), "no temporary folder left behind"
 
 
 def test_a_complete_folder_is_kept_and_a_damaged_one_replaced(tmp_path, monkeypatch):
@@ -69,7 +69,7 @@ def test_a_complete_folder_is_kept_and_a_damaged_one_replaced(tmp_path, monkeypa
     victim = next(folder.glob("*.png"))
     victim.unlink()
     (folder / "Sandal_99999.png").write_bytes(b"junk")
-    leftover = tmp_path / ".fashion-lessons.tmp-killed"  # as a killed run leaves it
+    leftover = tmp_path / f".{folder.name}.tmp-killed"  # as a killed run leaves it
     leftover.mkdir()
     (leftover / "Shirt_00001.png").write_bytes(b"half")
     assert data.offline_pets() == folder

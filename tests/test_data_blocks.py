@@ -42,7 +42,9 @@ def lesson_block(pattern=data.BREED_PATTERN, batch_tfms=None):
 
 def test_the_lessons_block_gives_the_split_and_labels_of_pets_dataloaders(path):
     cfg = data.pets_config(OFFLINE)
-    block = lesson_block(batch_tfms=aug_transforms(size=cfg.size, min_scale=0.75)).dataloaders(path, bs=16)
+    block = lesson_block(batch_tfms=aug_transforms(size=cfg.size, min_scale=cfg.min_scale)).dataloaders(
+        path, bs=16
+    )
     made = data.pets_dataloaders(path, OFFLINE)
     assert list(block.vocab) == list(made.vocab)
     sizes = (len(made.train_ds), len(made.valid_ds))
@@ -86,7 +88,27 @@ def test_augmentation_arms_change_the_images_as_named(path):
                 out = tfm(out, split_idx=0)
             seen[name].add(tuple(out.flatten().round(decimals=3).tolist()))
     assert len(seen["left-right flips"]) == 2, "the photo or its mirror image"
-    assert len(seen["all 8 orientations"]) == 8
+    assert len(seen["aug_transforms"]) == 200, "turns, zooms, warps and lighting: a new image every time"
+    crops = experiments.CROPPED
+    assert set(arms) == {"no augmentation", "left-right flips", "aug_transforms", crops}
+
+
+def test_random_crops_enlarge_the_item_and_only_the_cropped_arm_has_them(path):
+    """`min_scale=0.75` crops 75 to 100 % of the area and resizes it back; `min_scale=1` keeps it all."""
+    from fastai.vision.augment import RandomResizedCropGPU
+
+    arms = experiments.augmentation_arms(OFFLINE)
+    crop = {
+        name: [t for t in tfms if isinstance(t, RandomResizedCropGPU)] for name, tfms in arms.items() if tfms
+    }
+    assert crop[experiments.CROPPED][0].min_scale == experiments.CROP_SCALE == 0.75
+    assert all(t.min_scale == 1.0 for t in crop["aug_transforms"])
+    image = data.pets_dataloaders(path, OFFLINE, batch_tfms=None).train.one_batch()[0][:1].float()
+    torch.manual_seed(0)
+    whole = [RandomResizedCropGPU(OFFLINE.size, min_scale=1.0)(image, split_idx=0) for _ in range(20)]
+    assert all(torch.allclose(w, image, atol=1e-3) for w in whole), "min_scale=1 keeps the photo as it is"
+    cropped = [crop[experiments.CROPPED][0](image, split_idx=0) for _ in range(20)]
+    assert sum(not torch.allclose(c, image, atol=1e-3) for c in cropped) >= 15
 
 
 def test_unique_show_batch_reads_one_item_from_the_cache(path):

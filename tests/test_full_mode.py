@@ -9,7 +9,7 @@ from dlcourse import data, rehearsal
 from dlcourse.benchmarks.lessons import environment, prepare_full_mode
 from dlcourse.notebooks import execute_cached
 
-from conftest import LESSONS, ROOT
+from conftest import LESSONS, ONE_THREAD, ROOT, two_at_a_time
 
 pytestmark = pytest.mark.slow
 
@@ -25,12 +25,13 @@ def full_env():
 @pytest.fixture(scope="module")
 def full_mode_lessons(full_env):
     cache = ROOT / ".cache" / "executed" / "full"
-    return {
-        nb.name: execute_cached(
-            nb, cache, extra_dirs=(ROOT / "quiz",), env=full_env, setup=rehearsal.harness_code()
-        )
-        for nb in LESSONS
-    }
+    env = {**full_env, **ONE_THREAD}
+    return two_at_a_time(
+        lambda nb: execute_cached(
+            nb, cache, extra_dirs=(ROOT / "quiz",), env=env, setup=rehearsal.harness_code()
+        ),
+        LESSONS,
+    )
 
 
 def test_pets_and_weights_are_found_where_the_downloads_land(full_env, monkeypatch):

@@ -13,10 +13,10 @@ import sys
 import nbformat
 import pytest
 
-from dlcourse.notebooks import execute
+from dlcourse.notebooks import LessonRunError, execute
 from dlcourse.rehearsal import SHORT_EPOCHS
 
-from conftest import LESSONS, ROOT
+from conftest import LESSONS, ONE_THREAD, ROOT, two_at_a_time
 
 pytestmark = pytest.mark.slow
 
@@ -65,13 +65,36 @@ def test_the_installed_package_is_not_the_working_tree(colab_like_venv):
     assert str(VENV) in out.stdout and "src/dlcourse" not in out.stdout
 
 
+@pytest.fixture(scope="module")
+def installed_runs(colab_like_venv, tmp_path_factory):
+    """Every lesson executed in the fresh install, two at a time: {name: (the executed notebook, its run's
+    metadata or the error that stopped it)}."""
+    out = tmp_path_factory.mktemp("installed")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("JUPYTER_PATH", str(colab_like_venv))
+
+        def run_one(notebook):
+            try:
+                return out / notebook.name, execute(
+                    notebook,
+                    out / notebook.name,
+                    kernel_name="colab-like",
+                    setup=SHORT_EPOCHS,
+                    env=ONE_THREAD,
+                )
+            except LessonRunError as err:  # reported by that lesson's test, not by all of them
+                return out / notebook.name, err
+
+        return two_at_a_time(run_one, LESSONS)
+
+
 @pytest.mark.parametrize("notebook", LESSONS, ids=lambda p: p.name)
-def test_lesson_runs_offline_in_the_fresh_install(colab_like_venv, notebook, tmp_path, monkeypatch):
-    monkeypatch.setenv("JUPYTER_PATH", str(colab_like_venv))
-    out = tmp_path / notebook.name
-    meta = execute(notebook, out, kernel_name="colab-like", setup=SHORT_EPOCHS)
+def test_lesson_runs_offline_in_the_fresh_install(installed_runs, notebook):
+    executed, meta = installed_runs[notebook.name]
+    if isinstance(meta, Exception):
+        raise meta
     print(f"{notebook.name}: {meta['seconds']} s in the fresh install")
-    nb = nbformat.read(out, as_version=4)
+    nb = nbformat.read(executed, as_version=4)
     code = [c for c in nb.cells if c.cell_type == "code"]
     assert all(c.execution_count for c in code)
     assert not [o for c in code for o in c.outputs if o.output_type == "error"]

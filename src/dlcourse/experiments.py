@@ -12,11 +12,13 @@ from __future__ import annotations
 import argparse
 import copy
 import json
+import os
 import time
 from collections.abc import Callable
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import NamedTuple
 
 import pandas as pd
 
@@ -71,100 +73,184 @@ def _arms(runs: dict[str, pd.DataFrame]) -> pd.DataFrame:
     return pd.concat([df.assign(arm=name) for name, df in runs.items()], ignore_index=True)
 
 
+_PENDING: list[Callable[[], object]] = []  # the arms of `side_by_side`; a forked worker inherits them
+
+
+def _run_pending(index: int) -> object:
+    return _PENDING[index]()
+
+
+def side_by_side(arms: dict[str, Callable[[], object]]) -> dict[str, object]:
+    """Each arm's result (`arm()` must return something picklable). On a CPU the arms run two at a time,
+    each in a forked process of one thread: on two cores that finishes sooner than one after the other
+    on two threads, and gives the same numbers as a run on one thread. On a GPU: one after the other."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    import torch
+
+    global _PENDING
+    jobs = min(2, os.cpu_count() or 1, len(arms))
+    if jobs < 2 or torch.cuda.is_available() or multiprocessing.current_process().daemon:
+        return {name: arm() for name, arm in arms.items()}
+    _PENDING = list(arms.values())
+    try:
+        context = multiprocessing.get_context("fork")
+        with ProcessPoolExecutor(jobs, context, torch.set_num_threads, (1,)) as pool:
+            return dict(zip(arms, pool.map(_run_pending, range(len(arms))), strict=True))
+    finally:
+        _PENDING = []
+
+
 def pretrained_vs_scratch(mode: Mode, seed: int = 0) -> pd.DataFrame:
     """The same number of epochs: fine-tuning the pretrained model vs one-cycle from random weights."""
-    with quiet(learner(mode, seed)) as learn:
-        pretrained = trained_epochs(learn, lambda: learn.fine_tune(EPOCHS))
-    with quiet(learner(mode, seed, pretrained=False)) as learn:
-        scratch = trained_epochs(learn, lambda: learn.fit_one_cycle(EPOCHS + 1, SCRATCH_LR))
-    return _arms({"pretrained": pretrained, "from scratch": scratch})
+
+    def pretrained():
+        with quiet(learner(mode, seed)) as learn:
+            return trained_epochs(learn, lambda: learn.fine_tune(EPOCHS))
+
+    def scratch():
+        with quiet(learner(mode, seed, pretrained=False)) as learn:
+            return trained_epochs(learn, lambda: learn.fit_one_cycle(EPOCHS + 1, SCRATCH_LR))
+
+    return _arms(side_by_side({"pretrained": pretrained, "from scratch": scratch}))
 
 
 def learning_rates(mode: Mode, seed: int = 0) -> pd.DataFrame:
     """fine_tune at the LR finder's valley, and at 10x and 100x that rate."""
     with quiet(learner(mode, seed)) as learn:
         valley = float(learn.lr_find(show_plot=False).valley)
-    runs = {}
-    for factor in (1, 10, 100):
-        with quiet(learner(mode, seed)) as learn:
-            runs["valley" if factor == 1 else f"{factor}x valley"] = trained_epochs(
-                learn, lambda: learn.fine_tune(EPOCHS, base_lr=valley * factor)  # noqa: B023  called at once
-            )
-    return _arms(runs).assign(valley=valley)
+
+    def at(factor: float):
+        def run():
+            with quiet(learner(mode, seed)) as learn:
+                return trained_epochs(learn, lambda: learn.fine_tune(EPOCHS, base_lr=valley * factor))
+
+        return run
+
+    arms = {"valley" if factor == 1 else f"{factor}x valley": at(factor) for factor in (1, 10, 100)}
+    return _arms(side_by_side(arms)).assign(valley=valley)
 
 
-def one_cycle_vs_constant(mode: Mode, seed: int = 0) -> pd.DataFrame:
-    """From random weights, same epochs and peak rate: fit_one_cycle vs fit at a constant rate.
+def trained_head(mode: Mode, seed: int) -> tuple[pd.DataFrame, dict]:
+    """One epoch of the head on the frozen pretrained body (`fit_one_cycle(1, 1e-2)`): its table and weights,
+    the common start of the comparisons after unfreezing."""
+    with quiet(learner(mode, seed)) as learn:
+        head = trained_epochs(learn, lambda: learn.fit_one_cycle(1, SCRATCH_LR))
+        return head, copy.deepcopy(learn.model.state_dict())
+
+
+def from_head(
+    mode: Mode, seed: int, weights: dict, recipe: Callable[[object], object], unfreeze: bool = True
+):
+    """A fresh learner with the head-trained `weights`, unfrozen (or not), trained by `recipe(learn)`: its
+    epochs, and the per-batch training losses."""
+    with quiet(learner(mode, seed)) as learn:
+        learn.model.load_state_dict(weights)
+        if unfreeze:
+            learn.unfreeze()
+        epochs = trained_epochs(learn, lambda: recipe(learn))
+        return epochs, [float(x) for x in learn.recorder.losses]
+
+
+def one_cycle_vs_constant(mode: Mode, seed: int = 0, lr: slice = slice(TOP_LR / 100, TOP_LR)) -> pd.DataFrame:
+    """After the head's epoch, the unfrozen model trained EPOCHS more at the same discriminative peak
+    rates: `fit_one_cycle` or `fit` at those constant rates.
 
     Also returns each arm's per-batch training loss in `.attrs["losses"]`."""
-    runs, losses = {}, {}
-    for name, fit in [("one-cycle", "fit_one_cycle"), ("constant", "fit")]:
-        with quiet(learner(mode, seed, pretrained=False)) as learn:
-            runs[name] = trained_epochs(learn, lambda: getattr(learn, fit)(EPOCHS + 1, SCRATCH_LR))  # noqa: B023
-            losses[name] = [float(x) for x in learn.recorder.losses]
-    result = _arms(runs)
-    result.attrs["losses"] = losses
+    head, weights = trained_head(mode, seed)
+    runs = side_by_side(
+        {
+            "one-cycle": lambda: from_head(
+                mode, seed, weights, lambda learn: learn.fit_one_cycle(EPOCHS, lr)
+            ),
+            "constant": lambda: from_head(mode, seed, weights, lambda learn: learn.fit(EPOCHS, lr)),
+        }
+    )
+    result = _arms({name: pd.concat([head, epochs], ignore_index=True) for name, (epochs, _) in runs.items()})
+    result.attrs["losses"] = {name: losses for name, (_, losses) in runs.items()}
     return result
 
 
 def after_unfreezing(mode: Mode, seed: int = 0, top: float = TOP_LR) -> pd.DataFrame:
     """Train the head, then from those same weights: head only, or unfrozen at one rate for all layers,
-    or at discriminative rates with the same top rate, or at a rate 10x too high."""
-    with quiet(learner(mode, seed)) as learn:
-        head = trained_epochs(learn, lambda: learn.fit_one_cycle(1, SCRATCH_LR))
-        trained_head = copy.deepcopy(learn.model.state_dict())
-    arms: dict[str, tuple[bool, float | slice]] = {
-        "head only": (False, top),
-        f"all layers at {top:g}": (True, top),
-        f"slice({top / 100:g}, {top:g})": (True, slice(top / 100, top)),
-        f"all layers at {top * 10:g}": (True, top * 10),
-    }
-    runs = {}
-    for name, (unfreeze, lr) in arms.items():
-        with quiet(learner(mode, seed)) as learn:
-            learn.model.load_state_dict(trained_head)
-            if unfreeze:
-                learn.unfreeze()
-            fitted = trained_epochs(learn, lambda: learn.fit_one_cycle(EPOCHS, lr))  # noqa: B023
-            runs[name] = pd.concat([head, fitted], ignore_index=True)
-    return _arms(runs)
+    or at discriminative rates with the same top rate."""
+    head, weights = trained_head(mode, seed)
+
+    def arm(unfreeze: bool, lr: float | slice):
+        return lambda: from_head(
+            mode, seed, weights, lambda learn: learn.fit_one_cycle(EPOCHS, lr), unfreeze
+        )[0]
+
+    runs = side_by_side(
+        {
+            "head only": arm(False, top),
+            f"all layers at {top:g}": arm(True, top),
+            f"slice({top / 100:g}, {top:g})": arm(True, slice(top / 100, top)),
+        }
+    )
+    return _arms({name: pd.concat([head, epochs], ignore_index=True) for name, epochs in runs.items()})
 
 
 def fine_tune_by_hand_vs_fastai(mode: Mode, seed: int = 1, epochs: int = 1) -> pd.DataFrame:
     """Lesson 5's check: fastai's `fine_tune(epochs)` and `train.fine_tune_by_hand`, each on a fresh learner
     from the same seed; their losses side by side, one row per epoch (both stages)."""
-    recipes = {
-        "fastai fine_tune": lambda learn: learn.fine_tune(epochs),
-        "by hand": lambda learn: train.fine_tune_by_hand(learn, epochs),
-    }
-    runs = {}
-    for name, recipe in recipes.items():
-        with quiet(learner(mode, seed)) as learn:
-            runs[name] = trained_epochs(learn, lambda: recipe(learn))  # noqa: B023  called at once
+
+    def trained(recipe):
+        def run():
+            with quiet(learner(mode, seed)) as learn:
+                return trained_epochs(learn, lambda: recipe(learn))
+
+        return run
+
+    runs = side_by_side(
+        {
+            "fastai fine_tune": trained(lambda learn: learn.fine_tune(epochs)),
+            "by hand": trained(lambda learn: train.fine_tune_by_hand(learn, epochs)),
+        }
+    )
     return pd.concat(runs, axis=1)[[(n, c) for n in runs for c in ("train_loss", "valid_loss")]]
 
 
 def augmentation_arms(mode: Mode) -> dict[str, list | None]:
-    """Lesson 6's batch transforms: none, left-right flips only, and all eight flips and quarter turns
-    (`flip_vert=True`, what satellite images call for)."""
+    """Lesson 6's batch transforms: none, left-right flips only, the lessons' `aug_transforms` (flips,
+    small turns, zooms, warps and lighting, with random crops keeping at least `min_scale` of the photo:
+    all of it offline), and the same with fastai's Pets setting, crops keeping 75 %."""
     from fastai.vision.augment import aug_transforms
 
-    size = pets_config(mode).size
-    only = dict(size=size, max_rotate=0.0, max_zoom=1.0, max_lighting=0.0, max_warp=0.0, min_scale=1.0)
-    return {
+    cfg = pets_config(mode)
+    only = dict(size=cfg.size, max_rotate=0.0, max_zoom=1.0, max_lighting=0.0, max_warp=0.0, min_scale=1.0)
+    arms = {
         "no augmentation": None,
         "left-right flips": aug_transforms(do_flip=True, **only),
-        "all 8 orientations": aug_transforms(do_flip=True, flip_vert=True, **only),
+        "aug_transforms": aug_transforms(size=cfg.size, min_scale=cfg.min_scale),
     }
+    if cfg.min_scale != CROP_SCALE:
+        arms[CROPPED] = aug_transforms(size=cfg.size, min_scale=CROP_SCALE)
+    return arms
+
+
+CROP_SCALE = 0.75  # fastai's Pets lesson: random crops keep at least 75 % of the photo
+CROPPED = f"aug_transforms, min_scale={CROP_SCALE}"
 
 
 def augmentations(mode: Mode, seed: int = 0) -> pd.DataFrame:
-    """fine_tune with the same budget under each of `augmentation_arms`."""
-    runs = {}
-    for name, tfms in augmentation_arms(mode).items():
-        with quiet(learner(mode, seed, batch_tfms=tfms)) as learn:
-            runs[name] = trained_epochs(learn, lambda: learn.fine_tune(EPOCHS))
-    return _arms(runs)
+    """fine_tune with the same budget under each of `augmentation_arms`. `.attrs["training error"]`: the
+    arm without augmentation, measured on its own training photos at the end (what overfitting leaves)."""
+
+    def arm(tfms):
+        def run():
+            with quiet(learner(mode, seed, batch_tfms=tfms)) as learn:
+                epochs = trained_epochs(learn, lambda: learn.fine_tune(EPOCHS))
+                training = learn.dls.train.new(shuffle=False, drop_last=False)
+                return epochs, float(learn.validate(dl=training)[1])
+
+        return run
+
+    runs = side_by_side({name: arm(tfms) for name, tfms in augmentation_arms(mode).items()})
+    result = _arms({name: epochs for name, (epochs, _) in runs.items()})
+    result.attrs["training error"] = runs["no augmentation"][1]
+    return result
 
 
 def progressive_resizing(mode: Mode, seed: int = 0) -> pd.DataFrame:
@@ -173,21 +259,24 @@ def progressive_resizing(mode: Mode, seed: int = 0) -> pd.DataFrame:
     resizing"). `.attrs`: each arm's sizes and seconds."""
     full = pets_config(mode).size
     small = full * 2 // 3
-    runs, seconds = {}, {}
-    start = time.perf_counter()
-    with quiet(learner(mode, seed)) as learn:
-        runs["one size"] = trained_epochs(learn, lambda: learn.fine_tune(EPOCHS))
-    seconds["one size"] = time.perf_counter() - start
-    start = time.perf_counter()
-    with quiet(learner(mode, seed, size=small)) as learn:
-        first = trained_epochs(learn, lambda: learn.fine_tune(EPOCHS - 1))
-        learn.dls = pets_dataloaders(pets_path(mode), mode, seed=seed)
-        last = trained_epochs(learn, lambda: learn.fit_one_cycle(1, slice(1e-5, 1e-3)))
-        runs["progressive resizing"] = pd.concat([first, last], ignore_index=True)
-    seconds["progressive resizing"] = time.perf_counter() - start
-    result = _arms(runs)
+
+    def one_size():
+        start = time.perf_counter()
+        with quiet(learner(mode, seed)) as learn:
+            return trained_epochs(learn, lambda: learn.fine_tune(EPOCHS)), time.perf_counter() - start
+
+    def progressive():
+        start = time.perf_counter()
+        with quiet(learner(mode, seed, size=small)) as learn:
+            first = trained_epochs(learn, lambda: learn.fine_tune(EPOCHS - 1))
+            learn.dls = pets_dataloaders(pets_path(mode), mode, seed=seed)
+            last = trained_epochs(learn, lambda: learn.fit_one_cycle(1, slice(1e-5, 1e-3)))
+            return pd.concat([first, last], ignore_index=True), time.perf_counter() - start
+
+    runs = side_by_side({"one size": one_size, "progressive resizing": progressive})
+    result = _arms({name: epochs for name, (epochs, _) in runs.items()})
     result.attrs.update(
-        seconds=seconds,
+        seconds={name: seconds for name, (_, seconds) in runs.items()},
         sizes={
             "one size": f"{full} px",
             "progressive resizing": f"{small} px, then {full} px for the last epoch",
@@ -247,8 +336,13 @@ def language_model(dls, mode: Mode):
 
     cfg = text.config(mode)
     return language_model_learner(
-        dls, AWD_LSTM, drop_mult=cfg.lm_drop_mult, metrics=[accuracy, Perplexity()], cbs=train.EpochLog(),
-        path=data_root() / "runs", **text.lm_options(mode),
+        dls,
+        AWD_LSTM,
+        drop_mult=cfg.lm_drop_mult,
+        metrics=[accuracy, Perplexity()],
+        cbs=train.EpochLog(),
+        path=data_root() / "runs",
+        **text.lm_options(mode),
     )
 
 
@@ -262,8 +356,13 @@ def classifier(dls, mode: Mode, encoder: str | None = None):
 
     cfg = text.config(mode)
     learn = text_classifier_learner(
-        dls, AWD_LSTM, drop_mult=cfg.classifier_drop_mult, metrics=[error_rate, accuracy],
-        cbs=train.EpochLog(), path=data_root() / "runs", **text.classifier_options(mode),
+        dls,
+        AWD_LSTM,
+        drop_mult=cfg.classifier_drop_mult,
+        metrics=[error_rate, accuracy],
+        cbs=train.EpochLog(),
+        path=data_root() / "runs",
+        **text.classifier_options(mode),
     )
     return learn if encoder is None else learn.load_encoder(encoder)
 
@@ -278,41 +377,61 @@ def text_encoders(mode: Mode, seed: int = 0) -> pd.DataFrame:
     df = text.read_reviews(text.reviews_path(mode))
     set_seed(seed, reproducible=True)
     lm_dls = text.lm_dataloaders(df[~df.is_valid], mode, seed=seed)  # as the lesson: training reviews only
-    encoders = {}
-    for name, fine_tune in (("pretrained LM encoder", False), ("fine-tuned LM encoder", True)):
-        set_seed(seed, reproducible=True)
-        with quiet(language_model(lm_dls, mode)) as learn:
-            if fine_tune:
-                fine_tune_language_model(learn)
-            encoders[name] = f"experiment-{name.split()[0]}-{seed}"
-            learn.save_encoder(encoders[name])
+
+    def encoder(fine_tune: bool):
+        def run():
+            set_seed(seed, reproducible=True)
+            with quiet(language_model(lm_dls, mode)) as learn:
+                if fine_tune:
+                    fine_tune_language_model(learn)
+                name = f"experiment-{'fine-tuned' if fine_tune else 'pretrained'}-{seed}"
+                learn.save_encoder(name)
+                return name
+
+        return run
+
+    encoders = side_by_side({"pretrained LM encoder": encoder(False), "fine-tuned LM encoder": encoder(True)})
     encoders["no pretraining"] = None
-    runs = {}
-    for name in ENCODER_ARMS:
-        set_seed(seed, reproducible=True)
-        dls = text.classifier_dataloaders(df, list(lm_dls.vocab), mode)
-        with quiet(classifier(dls, mode, encoder=encoders[name])) as learn:
-            runs[name] = gradual_unfreezing(learn)
-    return _arms(runs)
+
+    def classify(name: str):
+        def run():
+            set_seed(seed, reproducible=True)
+            dls = text.classifier_dataloaders(df, list(lm_dls.vocab), mode)
+            with quiet(classifier(dls, mode, encoder=encoders[name])) as learn:
+                return gradual_unfreezing(learn)
+
+        return run
+
+    return _arms(side_by_side({name: classify(name) for name in ENCODER_ARMS}))
 
 
-DISCRIMINATIVE = f"slice({TOP_LR / 100:g}, {TOP_LR:g})"
-EFFECTS: dict[str, tuple[Callable[..., pd.DataFrame], str, str]] = {
-    # name: (function, the arm the lesson recommends, the arm it is compared with)
-    "pretrained vs scratch": (pretrained_vs_scratch, "pretrained", "from scratch"),
-    "LR finder vs 100x": (learning_rates, "valley", "100x valley"),
-    "one-cycle vs constant": (one_cycle_vs_constant, "one-cycle", "constant"),
-    "discriminative vs one rate": (
-        after_unfreezing,
-        f"slice({TOP_LR / 100:g}, {TOP_LR:g})",
-        f"all layers at {TOP_LR:g}",
+class Effect(NamedTuple):
+    """A claim the lessons test: `better` beats `worse` (lower final `metric`) in `function`'s runs."""
+
+    function: Callable[..., pd.DataFrame]
+    better: str
+    worse: str
+    metric: str = "error_rate"  # or "seconds": the arm's training time
+
+
+SLICE = f"slice({TOP_LR / 100:g}, {TOP_LR:g})"
+EFFECTS: dict[str, Effect] = {
+    "pretrained vs scratch": Effect(pretrained_vs_scratch, "pretrained", "from scratch"),
+    "LR finder vs 100x": Effect(learning_rates, "valley", "100x valley"),
+    "one-cycle vs constant": Effect(one_cycle_vs_constant, "one-cycle", "constant"),
+    "discriminative vs one rate": Effect(after_unfreezing, SLICE, f"all layers at {TOP_LR:g}"),
+    "unfrozen vs head only": Effect(after_unfreezing, SLICE, "head only"),
+    "augmentation vs none": Effect(augmentations, "aug_transforms", "no augmentation"),
+    "left-right flips vs none": Effect(augmentations, "left-right flips", "no augmentation"),
+    "whole photos vs random crops": Effect(augmentations, "aug_transforms", CROPPED),
+    "progressive resizing vs one size, time": Effect(
+        progressive_resizing, "progressive resizing", "one size", "seconds"
     ),
-    "unfrozen vs head only": (after_unfreezing, f"slice({TOP_LR / 100:g}, {TOP_LR:g})", "head only"),
-    "no augmentation vs left-right flips": (augmentations, "no augmentation", "left-right flips"),
-    "left-right flips vs all 8 orientations": (augmentations, "left-right flips", "all 8 orientations"),
-    "one size vs progressive resizing": (progressive_resizing, "one size", "progressive resizing"),
-    "fine-tuned vs pretrained LM encoder": (text_encoders, "fine-tuned LM encoder", "pretrained LM encoder"),
-    "pretrained LM encoder vs none": (text_encoders, "pretrained LM encoder", "no pretraining"),
+    "one size vs progressive resizing": Effect(progressive_resizing, "one size", "progressive resizing"),
+    "fine-tuned vs pretrained LM encoder": Effect(
+        text_encoders, "fine-tuned LM encoder", "pretrained LM encoder"
+    ),
+    "pretrained LM encoder vs none": Effect(text_encoders, "pretrained LM encoder", "no pretraining"),
 }
 
 
@@ -333,17 +452,23 @@ def cpu_model() -> str:
         return platform.processor() or "unknown"
 
 
+def functions() -> list[Callable[..., pd.DataFrame]]:
+    """The experiment functions behind `EFFECTS`, each once."""
+    return list(dict.fromkeys(effect.function for effect in EFFECTS.values()))
+
+
 def measure(seeds: list[int], mode: Mode, only: list[str] | None = None) -> pd.DataFrame:
     """Every effect function (or those named in `only`) for every seed: one row per seed and arm, with
-    the final error rate."""
+    the final error rate, the whole run's seconds and the arm's own (where the function times its arms)."""
     rows = []
-    for function in dict.fromkeys(fn for fn, _, _ in EFFECTS.values()):
+    for function in functions():
         if only and function.__name__ not in only:
             continue
         for seed in seeds:
             start = time.perf_counter()
-            final = finals(function(mode, seed))
+            result = function(mode, seed)
             seconds = time.perf_counter() - start
+            arm_seconds = result.attrs.get("seconds", {})
             rows += [
                 {
                     "experiment": function.__name__,
@@ -351,11 +476,30 @@ def measure(seeds: list[int], mode: Mode, only: list[str] | None = None) -> pd.D
                     "arm": arm,
                     "error_rate": float(err),
                     "seconds": round(seconds, 1),
+                    "arm_seconds": round(arm_seconds[arm], 2) if arm in arm_seconds else None,
                     "cpu": cpu_model(),
+                    "date": datetime.now(UTC).strftime("%Y-%m-%d"),
                 }
-                for arm, err in final.items()
+                for arm, err in finals(result).items()
             ]
     return pd.DataFrame(rows)
+
+
+def measure_in_parallel(seeds: list[int], mode: Mode, only: list[str] | None, jobs: int) -> pd.DataFrame:
+    """`measure`, each experiment and seed a task, `jobs` tasks at a time in forked processes of one
+    thread each (on a CPU, two small runs side by side finish sooner than one run on two threads)."""
+    if jobs <= 1:
+        return measure(seeds, mode, only)
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    import torch
+
+    tasks = [(fn.__name__, seed) for fn in functions() if not only or fn.__name__ in only for seed in seeds]
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(jobs, context, torch.set_num_threads, (1,)) as pool:
+        parts = pool.map(measure, [[seed] for _, seed in tasks], [mode] * len(tasks), [[n] for n, _ in tasks])
+        return pd.concat(list(parts), ignore_index=True)
 
 
 def recorded(record: Path = RECORD) -> pd.DataFrame:
@@ -368,21 +512,27 @@ def summary(rows: pd.DataFrame) -> pd.DataFrame:
     it is robust: won on at least 4 of 5 seeds, by a typical (median) margin larger than the spread of
     the recommended arm across seeds."""
     out = []
-    for effect, (function, better, worse) in EFFECTS.items():
+    for effect, (function, better, worse, metric) in EFFECTS.items():
         part = rows[rows.experiment == function.__name__]
-        part = part.pivot(index="seed", columns="arm", values="error_rate")
-        margin = part[worse] - part[better]
-        spread = part[better].max() - part[better].min()
+        column = "arm_seconds" if metric == "seconds" else "error_rate"
+        part = part.pivot(index="seed", columns="arm", values=column)
+        scale, unit = (1, "s") if metric == "seconds" else (100, "points")
+        show = (lambda v: f"{v:.1f} s") if metric == "seconds" else (lambda v: f"{v:.1%}")
+        margin = scale * (part[worse] - part[better])
+        spread = scale * (part[better].max() - part[better].min())
         wins = int((margin > 0).sum())
         out.append(
             {
                 "effect": effect,
                 "better arm": better,
                 "compared with": worse,
-                **{f"seed {s}": f"{part.at[s, better]:.1%} vs {part.at[s, worse]:.1%}" for s in part.index},
+                **{
+                    f"seed {s}": f"{show(part.at[s, better])} vs {show(part.at[s, worse])}"
+                    for s in part.index
+                },
                 "wins": f"{wins}/{len(margin)}",
-                "median margin (points)": round(100 * float(margin.median()), 1),
-                "spread (points)": round(100 * float(spread), 1),
+                "median margin": f"{float(margin.median()):.1f} {unit}",
+                "spread": f"{float(spread):.1f} {unit}",
                 "robust": bool(wins >= 0.8 * len(margin) and margin.median() > spread),
             }
         )
@@ -395,7 +545,7 @@ def record_caption(record: Path = RECORD) -> str:
     seeds = sorted({r["seed"] for r in run["rows"]})
     return (
         f"Final validation error (%) for seeds {', '.join(map(str, seeds))}, measured in {run['mode']} "
-        f"mode on {run['device']}, {run['date']}."
+        f"mode on {run['device']}{run.get('how', '')}, {run['date']}."
     )
 
 
@@ -424,7 +574,7 @@ def effects_page_section(record: Path = RECORD) -> str:
     table = summary(rows)
     table["robust"] = table["robust"].map({True: "yes", False: "**no**"})
     parts = [record_caption(record), "", markdown_table(table, index=False)]
-    for function in dict.fromkeys(fn for fn, _, _ in EFFECTS.values()):
+    for function in functions():
         parts += [
             "",
             f"`experiments.{function.__name__}` (error %):",
@@ -443,11 +593,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--only", nargs="+", metavar="FUNCTION", help="measure these experiments and keep the other records"
     )
+    parser.add_argument("--jobs", type=int, default=1, help="runs at once, each in a process of one thread")
     args = parser.parse_args(argv)
     mode = detect_mode()
     print(mode.describe())
     start = time.perf_counter()
-    rows = measure(args.seeds, mode, args.only)
+    rows = measure_in_parallel(args.seeds, mode, args.only, args.jobs)
     kept = recorded()[lambda r: ~r.experiment.isin(args.only)] if args.only else rows.iloc[:0]
     rows = pd.concat([kept, rows], ignore_index=True)
     with pd.option_context("display.width", 200, "display.max_columns", 20):
@@ -455,14 +606,13 @@ def main(argv: list[str] | None = None) -> None:
     if args.record:
         from dlcourse.notebooks import describe_device
 
-        today = datetime.now(UTC).strftime("%Y-%m-%d")
-        dates = {*json.loads(RECORD.read_text())["date"].replace(" and ", ", ").split(", "), today}
-        dates = sorted(dates if args.only else {today})
+        dates = sorted(set(rows.date))
         RECORD.write_text(
             json.dumps(
                 {
                     "mode": mode.name,
                     "device": describe_device(),
+                    "how": f", {args.jobs} runs at a time, one thread each" if args.jobs > 1 else "",
                     "date": ", ".join(dates[:-1]) + " and " + dates[-1] if len(dates) > 1 else dates[0],
                     "seconds": round(time.perf_counter() - start),
                     "rows": rows.to_dict(orient="records"),

@@ -1,12 +1,12 @@
-"""Fashion-MNIST (Zalando, MIT licence): the offline world's ImageNet and Pets.
+"""Fashion-MNIST (Zalando, MIT licence): the items the offline world's ImageNet and Pets are drawn from.
 
-70,000 labelled 28×28 greyscale photos of clothing in ten classes. Offline mode uses them the way the
-real course uses ImageNet and Pets:
+70,000 labelled 28×28 greyscale pictures of clothing items in ten classes. Offline mode puts each item
+into a photo of its own (`dlcourse.photos`) and uses them the way the real course uses ImageNet and Pets:
 
-- the bundled model is pretrained on the *training* split (all ten classes), as ResNet-34 is
+- the bundled model is pretrained on photos of *training*-split items (all ten classes), as ResNet-34 is
   pretrained on ImageNet, which has dog and cat breeds among its classes;
-- the lessons' images come only from the *test* split, five classes (sandal, shirt, sneaker, bag,
-  ankle boot), so no lesson image was seen in pretraining. They ship inside this package
+- the lessons' photos are drawn only from *test*-split items of five classes (sandal, shirt, sneaker,
+  bag, ankle boot), so no lesson item was seen in pretraining. Those items ship inside this package
   (`dlcourse/weights/fashion_lessons.npz`, 2 MB); the full set is Debian's `dataset-fashion-mnist`.
 """
 

@@ -60,3 +60,23 @@ class _Meta(dict):
 
 
 model_meta[offline_resnet] = _Meta(cut=-4, split=_xresnet_split)
+
+
+def pretraining_paragraph() -> str:
+    """The Offline-mode page's description of the bundled model, from its record."""
+    record = pretraining_record()
+    recipe, drawn = record["recipe"], record["photos"]
+    return (
+        f"`dlcourse/weights/offline_resnet.pth` ({WEIGHTS.stat().st_size / 1e6:.1f} MB) is a narrow XResNet "
+        f"(fastai's own architecture: one residual block per stage, a quarter of the usual width, "
+        f"{record['parameters']:,} parameters). `python -m dlcourse.pretrain` trained it on "
+        f"{record['data']['train']:,} photos drawn from training-split items, all ten classes, by the same "
+        f"recipe as the lesson photos ({drawn['canvas']} pixels, items turned up to {drawn['rotate']:g}°, "
+        f"mirrored half the time, on textured backgrounds; its own random choices, seed {drawn['seed']}): "
+        f"{recipe['epochs']} epochs of `fit_one_cycle` at `lr_max={recipe['lr_max']:g}`, batch size "
+        f"{recipe['batch_size']}, seed {recipe['seed']}, in {record['train_seconds']:.0f} s on a CPU, "
+        f"reaching {100 * record['valid_accuracy']:.1f} % accuracy on {record['data']['valid']:,} other "
+        f"training-split photos (all ten classes). The run's record, `offline_resnet.json`, gives the whole "
+        f"photo recipe and the data statistics used for normalisation; the weights load with "
+        f"`torch.load(..., weights_only=True)`."
+    )

@@ -1,16 +1,17 @@
 """Produce the bundled pretrained model: `python -m dlcourse.pretrain [--epochs N] [--out DIR]`.
 
-Task: classify all ten classes of Fashion-MNIST on 30,000 images of its training split (the offline
-world's ImageNet). The offline lessons fine-tune a new head for five classes on images of the test
-split, which this model never saw; it does know those classes from other photos, as ResNet-34 knows
-dog and cat breeds from ImageNet. Needs the full data set: Debian's `dataset-fashion-mnist` (or
-FASHION_MNIST_DIR). The recipe, data and reached accuracy are written next to the weights;
-`--lesson-file` also rewrites the lesson images the package ships.
+Task: classify all ten classes of Fashion-MNIST on 30,000 photos drawn by `dlcourse.photos` from items
+of its training split (the offline world's ImageNet). The offline lessons fine-tune a new head for five
+classes on photos of test-split items, which this model never saw; it does know those classes from
+other photos, as ResNet-34 knows dog and cat breeds from ImageNet. Needs the full data set: Debian's
+`dataset-fashion-mnist` (or FASHION_MNIST_DIR). The recipe, data and reached accuracy are written next
+to the weights; `--lesson-file` also rewrites the lesson images the package ships.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import time
 from pathlib import Path
@@ -19,18 +20,22 @@ import numpy as np
 import torch
 
 import dlcourse.fastai_setup  # noqa: F401
-from dlcourse import fashion_mnist
+from dlcourse import fashion_mnist, photos
 
 RECIPE = {"images": 30000, "valid_images": 2000, "epochs": 2, "lr_max": 1e-2, "batch_size": 128, "seed": 0}
 
 
 def _tensors(images: np.ndarray, mean: float, std: float) -> torch.Tensor:
-    """Greyscale uint8 (N, 28, 28) -> normalised float (N, 3, 28, 28), as the lessons' RGB PNGs load."""
-    x = torch.from_numpy(images).float().div(255).sub(mean).div(std)
-    return x[:, None].expand(-1, 3, -1, -1).contiguous()
+    """RGB uint8 photos (N, H, W, 3) -> normalised float (N, 3, H, W), as the lessons' PNGs load."""
+    return torch.from_numpy(images).permute(0, 3, 1, 2).float().div(255).sub(mean).div(std).contiguous()
 
 
-def pretrain(out_dir: Path, epochs: int = RECIPE["epochs"], seed: int = RECIPE["seed"]) -> dict:
+def pretrain(
+    out_dir: Path,
+    epochs: int = RECIPE["epochs"],
+    seed: int = RECIPE["seed"],
+    recipe: photos.PhotoRecipe = photos.PRETRAINING,
+) -> dict:
     from fastai.data.core import DataLoaders
     from fastai.learner import Learner
     from fastai.losses import CrossEntropyLossFlat
@@ -42,16 +47,17 @@ def pretrain(out_dir: Path, epochs: int = RECIPE["epochs"], seed: int = RECIPE["
     set_seed(seed, reproducible=True)
     images, labels = fashion_mnist.load_split("train")
     order = np.random.RandomState(seed).permutation(len(labels))
-    train, valid = (
-        order[: RECIPE["images"]],
-        order[RECIPE["images"] : RECIPE["images"] + RECIPE["valid_images"]],
-    )
-    pixels = images[train].astype(np.float32) / 255
+    used = order[: RECIPE["images"] + RECIPE["valid_images"]]
+    start = time.perf_counter()
+    pictures = photos.render_all(images[used], used, recipe)
+    render_seconds = time.perf_counter() - start
+    n_train = RECIPE["images"]
+    pixels = pictures[:n_train].astype(np.float32) / 255
     mean, std = float(pixels.mean()), float(pixels.std())
-    ys = torch.from_numpy(labels.astype(np.int64))
+    ys = torch.from_numpy(labels[used].astype(np.int64))
     dls = DataLoaders.from_dsets(
-        list(zip(_tensors(images[train], mean, std), ys[train], strict=True)),
-        list(zip(_tensors(images[valid], mean, std), ys[valid], strict=True)),
+        list(zip(_tensors(pictures[:n_train], mean, std), ys[:n_train], strict=True)),
+        list(zip(_tensors(pictures[n_train:], mean, std), ys[n_train:], strict=True)),
         bs=RECIPE["batch_size"],
         num_workers=0,
         device="cpu",
@@ -62,29 +68,31 @@ def pretrain(out_dir: Path, epochs: int = RECIPE["epochs"], seed: int = RECIPE["
     start = time.perf_counter()
     with learn.no_bar():
         learn.fit_one_cycle(epochs, RECIPE["lr_max"])
-    seconds = time.perf_counter() - start
-    _, acc = learn.validate()
+        seconds = time.perf_counter() - start
+        _, acc = learn.validate()
     out_dir.mkdir(parents=True, exist_ok=True)
     torch.save(learn.model.state_dict(), out_dir / "offline_resnet.pth")
     record = {
-        "task": "classify the ten classes of Fashion-MNIST on images of its training split; the offline "
-        "lessons fine-tune on five classes with images of the test split only",
+        "task": "classify the ten classes of Fashion-MNIST on photos drawn from items of its training split; "
+        "the offline lessons fine-tune on five classes, with photos of test-split items only",
         "data": {
             "source": "Fashion-MNIST (Zalando, MIT licence), Debian package dataset-fashion-mnist",
             "split": "train",
             "classes": fashion_mnist.CLASSES,
-            "train": len(train),
-            "valid": len(valid),
+            "train": n_train,
+            "valid": len(used) - n_train,
         },
         "recipe": {
             **RECIPE,
             "epochs": epochs,
             "arch": "offline_resnet (XResNet, 1 block per stage, widen 0.25)",
-            "method": "fastai Learner.fit_one_cycle on normalised tensors, greyscale copied to 3 channels",
+            "method": "fastai Learner.fit_one_cycle on normalised tensors",
         },
+        "photos": {"drawn_by": "dlcourse.photos.render", **dataclasses.asdict(recipe)},
         "stats": {"mean": [mean] * 3, "std": [std] * 3},
         "valid_accuracy": round(float(acc), 4),
         "train_seconds": round(seconds, 1),
+        "render_seconds": round(render_seconds, 1),
         "parameters": sum(p.numel() for p in learn.model.parameters()),
         "torch": torch.__version__,
     }

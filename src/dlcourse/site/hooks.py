@@ -175,7 +175,9 @@ def on_page_markdown(markdown: str, page: Page, config: MkDocsConfig, files: Fil
         markdown = markdown.replace("<!-- classify-transfer -->", _classify_transfer[0])
     if "<!-- offline-effects -->" in markdown:
         from dlcourse.experiments import effects_page_section
+        from dlcourse.offline_model import pretraining_paragraph
 
+        markdown = markdown.replace("<!-- offline-model -->", pretraining_paragraph())
         return markdown.replace("<!-- offline-effects -->", effects_page_section())
     if "<!-- course-map -->" not in markdown:
         return markdown

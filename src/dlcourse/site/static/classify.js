@@ -16,7 +16,7 @@
   }
 
   // The centre square of `source`, scaled to size × size, over black (transparent parts of a drawing or
-  // a PNG become black, like the photos' backgrounds). At the model's size it is copied pixel for pixel.
+  // a PNG become black). At the model's size it is copied pixel for pixel.
   function pixelsOf(source, width, height, size) {
     const canvas = el("canvas", { width: size, height: size });
     const ctx = canvas.getContext("2d", { willReadFrequently: true });
@@ -142,7 +142,7 @@
       gallery.append(button);
     }
 
-    // Drawing: white on black, like the photos.
+    // Drawing: white on black.
     const pad = root.querySelector(".dlc-pad");
     const pen = pad.getContext("2d");
     function clear() { pen.fillStyle = "#000"; pen.fillRect(0, 0, pad.width, pad.height); }
