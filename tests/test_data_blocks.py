@@ -105,7 +105,10 @@ def test_random_crops_enlarge_the_item_and_only_the_cropped_arm_has_them(path):
     assert all(t.min_scale == 1.0 for t in crop["aug_transforms"])
     image = data.pets_dataloaders(path, OFFLINE, batch_tfms=None).train.one_batch()[0][:1].float()
     torch.manual_seed(0)
-    whole = [RandomResizedCropGPU(OFFLINE.size, min_scale=1.0)(image, split_idx=0) for _ in range(20)]
+    whole = [
+        RandomResizedCropGPU(data.pets_config(OFFLINE).size, min_scale=1.0)(image, split_idx=0)
+        for _ in range(20)
+    ]
     assert all(torch.allclose(w, image, atol=1e-3) for w in whole), "min_scale=1 keeps the photo as it is"
     cropped = [crop[experiments.CROPPED][0](image, split_idx=0) for _ in range(20)]
     assert sum(not torch.allclose(c, image, atol=1e-3) for c in cropped) >= 15
