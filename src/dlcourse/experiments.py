@@ -81,16 +81,17 @@ def _run_pending(index: int) -> object:
 
 
 def side_by_side(arms: dict[str, Callable[[], object]]) -> dict[str, object]:
-    """Each arm's result (`arm()` must return something picklable). On a CPU the arms run two at a time,
-    each in a forked process of one thread: on two cores that finishes sooner than one after the other
-    on two threads, and gives the same numbers as a run on one thread. On a GPU: one after the other."""
+    """Each arm's result (`arm()` must return something picklable). On a CPU every arm runs at once (up
+    to one per core, at least two), each in a forked process of one thread: on two cores that finishes
+    sooner than one after the other on two threads, and gives the same numbers as a run on one thread.
+    On a GPU: one after the other."""
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
     import torch
 
     global _PENDING
-    jobs = min(2, os.cpu_count() or 1, len(arms))
+    jobs = min(len(arms), max(2, os.cpu_count() or 1))
     if jobs < 2 or torch.cuda.is_available() or multiprocessing.current_process().daemon:
         return {name: arm() for name, arm in arms.items()}
     _PENDING = list(arms.values())
@@ -612,7 +613,7 @@ def main(argv: list[str] | None = None) -> None:
                 {
                     "mode": mode.name,
                     "device": describe_device(),
-                    "how": f", {args.jobs} runs at a time, one thread each" if args.jobs > 1 else "",
+                    "how": ", each run on one thread, several at once" if args.jobs > 1 else "",
                     "date": ", ".join(dates[:-1]) + " and " + dates[-1] if len(dates) > 1 else dates[0],
                     "seconds": round(time.perf_counter() - start),
                     "rows": rows.to_dict(orient="records"),
