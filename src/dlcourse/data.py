@@ -54,8 +54,8 @@ class DataConfig:
 
 FULL = DataConfig(item_size=256, size=224, batch_size=64, flip=True, num_workers=None, valid_pct=0.2)
 # Offline, most images validate: 2,000 of them, so one image moves the error rate by 0.05 points. The
-# items fill most of each 40-pixel photo: there random crops cost accuracy (docs/offline.md), so the
-# augmentation keeps the whole photo.
+# items fill most of each 40-pixel photo: there random crops cost accuracy (docs/offline.md), so offline
+# augmentation makes none.
 OFFLINE = DataConfig(
     item_size=photos.LESSON.canvas,
     size=photos.LESSON.canvas,
