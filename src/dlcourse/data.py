@@ -119,7 +119,7 @@ def download_pets() -> Path:
     return download(URLs.PETS, "Oxford-IIIT Pets") / "images"
 
 
-def write_fashion(dest: Path, n: int = OFFLINE_IMAGES, recipe: photos.PhotoRecipe = photos.LESSON) -> Path:
+def write_fashion(dest: Path, n: int = OFFLINE_IMAGES) -> Path:
     """Draw photos of `n` of the shipped lesson items (a fixed choice) and write them as PNGs in the Pets
     layout, once (`write_folder_once`: safe when several processes prepare the same folder at once)."""
     images, labels, test_index = fashion_mnist.lesson_images()
@@ -128,7 +128,7 @@ def write_fashion(dest: Path, n: int = OFFLINE_IMAGES, recipe: photos.PhotoRecip
 
     def write(folder: Path) -> None:
         for i, name in names.items():
-            Image.fromarray(photos.render(images[i], int(test_index[i]), recipe)).save(folder / name)
+            Image.fromarray(photos.render(images[i], int(test_index[i]))).save(folder / name)
 
     return write_folder_once(Path(dest), lambda folder: _holds_exactly(folder, names.values()), write)
 

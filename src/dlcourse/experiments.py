@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import NamedTuple
 
@@ -69,6 +70,12 @@ def trained_epochs(learn, recipe: Callable[[], object]) -> pd.DataFrame:
     return log.table().iloc[start:].reset_index(drop=True)
 
 
+def trained(mode: Mode, seed: int, recipe: Callable[[object], object], **data) -> pd.DataFrame:
+    """A fresh learner (`learner(mode, seed, **data)`) trained quietly by `recipe(learn)`: its epochs."""
+    with quiet(learner(mode, seed, **data)) as learn:
+        return trained_epochs(learn, lambda: recipe(learn))
+
+
 def _arms(runs: dict[str, pd.DataFrame]) -> pd.DataFrame:
     return pd.concat([df.assign(arm=name) for name, df in runs.items()], ignore_index=True)
 
@@ -80,41 +87,38 @@ def _run_pending(index: int) -> object:
     return _PENDING[index]()
 
 
-def side_by_side(arms: dict[str, Callable[[], object]]) -> dict[str, object]:
+def side_by_side(arms: dict[str, Callable[[], object]], jobs: int | None = None) -> dict[str, object]:
     """Each arm's result (`arm()` must return something picklable). On a CPU every arm runs at once (up
     to one per core, at least two), each in a forked process of one thread: on two cores that finishes
     sooner than one after the other on two threads, and gives the same numbers as a run on one thread.
-    On a GPU: one after the other."""
+    On a GPU: one after the other. `jobs`: at most that many at once."""
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
     import torch
 
     global _PENDING
-    jobs = min(len(arms), max(2, os.cpu_count() or 1))
+    jobs = min(len(arms), jobs or max(2, os.cpu_count() or 1))
     if jobs < 2 or torch.cuda.is_available() or multiprocessing.current_process().daemon:
         return {name: arm() for name, arm in arms.items()}
-    _PENDING = list(arms.values())
+    outer, _PENDING = _PENDING, list(arms.values())  # an arm may itself call side_by_side
     try:
         context = multiprocessing.get_context("fork")
         with ProcessPoolExecutor(jobs, context, torch.set_num_threads, (1,)) as pool:
             return dict(zip(arms, pool.map(_run_pending, range(len(arms))), strict=True))
     finally:
-        _PENDING = []
+        _PENDING = outer
 
 
 def pretrained_vs_scratch(mode: Mode, seed: int = 0) -> pd.DataFrame:
     """The same number of epochs: fine-tuning the pretrained model vs one-cycle from random weights."""
-
-    def pretrained():
-        with quiet(learner(mode, seed)) as learn:
-            return trained_epochs(learn, lambda: learn.fine_tune(EPOCHS))
-
-    def scratch():
-        with quiet(learner(mode, seed, pretrained=False)) as learn:
-            return trained_epochs(learn, lambda: learn.fit_one_cycle(EPOCHS + 1, SCRATCH_LR))
-
-    return _arms(side_by_side({"pretrained": pretrained, "from scratch": scratch}))
+    arms = {
+        "pretrained": partial(trained, mode, seed, lambda learn: learn.fine_tune(EPOCHS)),
+        "from scratch": partial(
+            trained, mode, seed, lambda learn: learn.fit_one_cycle(EPOCHS + 1, SCRATCH_LR), pretrained=False
+        ),
+    }
+    return _arms(side_by_side(arms))
 
 
 def learning_rates(mode: Mode, seed: int = 0) -> pd.DataFrame:
@@ -123,11 +127,7 @@ def learning_rates(mode: Mode, seed: int = 0) -> pd.DataFrame:
         valley = float(learn.lr_find(show_plot=False).valley)
 
     def at(factor: float):
-        def run():
-            with quiet(learner(mode, seed)) as learn:
-                return trained_epochs(learn, lambda: learn.fine_tune(EPOCHS, base_lr=valley * factor))
-
-        return run
+        return partial(trained, mode, seed, lambda learn: learn.fine_tune(EPOCHS, base_lr=valley * factor))
 
     arms = {"valley" if factor == 1 else f"{factor}x valley": at(factor) for factor in (1, 10, 100)}
     return _arms(side_by_side(arms)).assign(valley=valley)
@@ -196,18 +196,10 @@ def after_unfreezing(mode: Mode, seed: int = 0, top: float = TOP_LR) -> pd.DataF
 def fine_tune_by_hand_vs_fastai(mode: Mode, seed: int = 1, epochs: int = 1) -> pd.DataFrame:
     """Lesson 5's check: fastai's `fine_tune(epochs)` and `train.fine_tune_by_hand`, each on a fresh learner
     from the same seed; their losses side by side, one row per epoch (both stages)."""
-
-    def trained(recipe):
-        def run():
-            with quiet(learner(mode, seed)) as learn:
-                return trained_epochs(learn, lambda: recipe(learn))
-
-        return run
-
     runs = side_by_side(
         {
-            "fastai fine_tune": trained(lambda learn: learn.fine_tune(epochs)),
-            "by hand": trained(lambda learn: train.fine_tune_by_hand(learn, epochs)),
+            "fastai fine_tune": partial(trained, mode, seed, lambda learn: learn.fine_tune(epochs)),
+            "by hand": partial(trained, mode, seed, lambda learn: train.fine_tune_by_hand(learn, epochs)),
         }
     )
     return pd.concat(runs, axis=1)[[(n, c) for n in runs for c in ("train_loss", "valid_loss")]]
@@ -239,18 +231,21 @@ def augmentations(mode: Mode, seed: int = 0) -> pd.DataFrame:
     """fine_tune with the same budget under each of `augmentation_arms`. `.attrs["training error"]`: the
     arm without augmentation, measured on its own training photos at the end (what overfitting leaves)."""
 
-    def arm(tfms):
-        def run():
-            with quiet(learner(mode, seed, batch_tfms=tfms)) as learn:
-                epochs = trained_epochs(learn, lambda: learn.fine_tune(EPOCHS))
-                training = learn.dls.train.new(shuffle=False, drop_last=False)
-                return epochs, float(learn.validate(dl=training)[1])
+    def without_augmentation():
+        with quiet(learner(mode, seed, batch_tfms=None)) as learn:
+            epochs = trained_epochs(learn, lambda: learn.fine_tune(EPOCHS))
+            training = learn.dls.train.new(shuffle=False, drop_last=False)
+            return epochs, float(learn.validate(dl=training)[1])
 
-        return run
+    def fine_tuned(tfms):
+        return partial(trained, mode, seed, lambda learn: learn.fine_tune(EPOCHS), batch_tfms=tfms)
 
-    runs = side_by_side({name: arm(tfms) for name, tfms in augmentation_arms(mode).items()})
-    result = _arms({name: epochs for name, (epochs, _) in runs.items()})
-    result.attrs["training error"] = runs["no augmentation"][1]
+    arms = {name: fine_tuned(tfms) for name, tfms in augmentation_arms(mode).items()}
+    arms["no augmentation"] = without_augmentation
+    runs = side_by_side(arms)
+    runs["no augmentation"], training_error = runs["no augmentation"]
+    result = _arms(runs)
+    result.attrs["training error"] = training_error
     return result
 
 
@@ -487,20 +482,16 @@ def measure(seeds: list[int], mode: Mode, only: list[str] | None = None) -> pd.D
 
 
 def measure_in_parallel(seeds: list[int], mode: Mode, only: list[str] | None, jobs: int) -> pd.DataFrame:
-    """`measure`, each experiment and seed a task, `jobs` tasks at a time in forked processes of one
-    thread each (on a CPU, two small runs side by side finish sooner than one run on two threads)."""
+    """`measure`, each experiment and seed a task, `jobs` tasks at a time (`side_by_side`)."""
     if jobs <= 1:
         return measure(seeds, mode, only)
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-
-    import torch
-
-    tasks = [(fn.__name__, seed) for fn in functions() if not only or fn.__name__ in only for seed in seeds]
-    context = multiprocessing.get_context("fork")
-    with ProcessPoolExecutor(jobs, context, torch.set_num_threads, (1,)) as pool:
-        parts = pool.map(measure, [[seed] for _, seed in tasks], [mode] * len(tasks), [[n] for n, _ in tasks])
-        return pd.concat(list(parts), ignore_index=True)
+    tasks = {
+        f"{fn.__name__} seed {seed}": partial(measure, [seed], mode, [fn.__name__])
+        for fn in functions()
+        if not only or fn.__name__ in only
+        for seed in seeds
+    }
+    return pd.concat(side_by_side(tasks, jobs).values(), ignore_index=True)
 
 
 def recorded(record: Path = RECORD) -> pd.DataFrame:
