@@ -4,21 +4,23 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 # The environment is rebuilt whenever the dependency files change.
 export NO_MKDOCS_2_WARNING := 1  # Material's end-of-life banner
-STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt | sha256sum | cut -c1-12)
+STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml tools/pyproject.toml constraints.txt | sha256sum | cut -c1-12)
 
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: install system-deps vendor katex serve site test test-fast lint bench strip pin clean
+.PHONY: install system-deps vendor katex serve site test test-fast lint bench records strip hooks pin clean
 
 install: $(STAMP)
 
-$(STAMP): pyproject.toml constraints.txt
+$(STAMP): pyproject.toml tools/pyproject.toml constraints.txt
 	rm -rf $(VENV)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	# torch/torchvision first, at the versions pinned for development (from the local wheel cache here)
 	$(BIN)/python -m pip install -q -c constraints.txt torch torchvision
 	$(BIN)/python -m pip install -q -c constraints.txt -e '.[dev]'
+	# the course's build tools (site, executor, benchmarks, record writers): beside the package, not in it
+	$(BIN)/python -m pip install -q --no-deps -e tools
 	touch $@
 
 # Browser tests use Debian's chromium (never `playwright install`); the JS grader tests use node; the
@@ -53,10 +55,10 @@ $(VENDOR) &:
 	touch $(VENDOR)
 
 serve: install $(VENDOR)
-	DLCOURSE_SITE_URL=http://127.0.0.1:8000/ $(BIN)/mkdocs serve -a 127.0.0.1:8000
+	DLCOURSE_SITE_URL=http://127.0.0.1:8000/ $(BIN)/python -m mkdocs serve -a 127.0.0.1:8000
 
 site: install $(VENDOR)
-	$(BIN)/mkdocs build --strict
+	$(BIN)/python -m mkdocs build --strict
 
 AXE_VERSION := 4.11.1
 AXE := tests/js/node_modules/axe-core/axe.min.js
@@ -66,25 +68,40 @@ $(AXE):
 	npm install --silent --no-save --no-audit --no-fund --prefix tests/js axe-core@$(AXE_VERSION)
 
 test: install system-deps $(AXE) $(VENDOR)
-	$(BIN)/ruff check src tests
+	$(BIN)/ruff check src tests tools
+	$(BIN)/ruff format --check src tests tools
 	$(BIN)/python -m pytest
 
 # The inner loop: everything but the minutes-long runs and the browser.
 test-fast: install $(VENDOR)
-	$(BIN)/ruff check src tests
+	$(BIN)/ruff check src tests tools
+	$(BIN)/ruff format --check src tests tools
 	$(BIN)/python -m pytest -m "not slow and not browser"
 
 lint: install
-	$(BIN)/ruff check src tests
-	$(BIN)/ruff format --check src tests
+	$(BIN)/ruff check src tests tools
+	$(BIN)/ruff format --check src tests tools
 
+# Benchmarks print their figures (the Performance page shows those measured; nothing here asserts a time).
 bench: install $(VENDOR)
-	$(BIN)/dlcourse bench conv
-	$(BIN)/dlcourse bench site
-	$(BIN)/dlcourse bench lessons --repeat 3
+	$(BIN)/python -m dlcourse_tools bench conv
+	$(BIN)/python -m dlcourse_tools bench site
+	$(BIN)/python -m dlcourse_tools bench pipeline --tiny
+	$(BIN)/python -m dlcourse_tools bench lessons --repeat 3
+
+# Rebuild the records and models shipped in the package (long runs; each writes into src/dlcourse/weights).
+records: install
+	$(BIN)/python -m dlcourse_tools record offline-model
+	$(BIN)/python -m dlcourse_tools record language-model
+	$(BIN)/python -m dlcourse_tools record site-classifier
+	$(BIN)/python -m dlcourse_tools record experiments --jobs 2
 
 strip: install
-	$(BIN)/jupyter nbconvert --clear-output --inplace lessons/*.ipynb
+	$(BIN)/nbstripout --keep-id lessons/*.ipynb
+
+# Git's pre-commit hook: ruff (check and format) and nbstripout on what is committed.
+hooks: install
+	$(BIN)/pre-commit install
 
 # Release step: point every lesson's install cell at the tag of the version in pyproject.toml.
 VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' pyproject.toml)

@@ -1,6 +1,6 @@
 """The conv benchmark runs and reports the three timings (figures are printed, not asserted)."""
 
-from dlcourse.benchmarks import conv
+from dlcourse_tools.bench import conv
 
 
 def test_conv_benchmark_runs_on_a_small_image():
@@ -10,7 +10,7 @@ def test_conv_benchmark_runs_on_a_small_image():
 
 
 def test_site_benchmark_measures_javascript_per_page(site):
-    from dlcourse.benchmarks.site import page_scripts
+    from dlcourse_tools.bench.site import page_scripts
 
     pages = page_scripts(site)
     assert pages["quiz/01_convolutions/"]["quiz.js"] == (site / "assets/quiz.js").stat().st_size
@@ -21,7 +21,7 @@ def test_site_benchmark_measures_javascript_per_page(site):
 def test_site_benchmark_weighs_a_lesson_page_with_its_figures(site):
     from bs4 import BeautifulSoup
 
-    from dlcourse.benchmarks.site import page_weight
+    from dlcourse_tools.bench.site import page_weight
 
     html = site / "lessons/01_convolutions/index.html"
     figures = {img["src"] for img in BeautifulSoup(html.read_text(), "html.parser").select("img")}

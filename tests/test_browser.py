@@ -8,7 +8,7 @@ import yaml
 from dlcourse.quiz import grade, load_quiz
 from dlcourse.quiz.schema import Question
 
-from conftest import ROOT
+from support import ROOT
 
 pytestmark = pytest.mark.browser
 
@@ -214,7 +214,7 @@ def test_html_in_the_bank_is_shown_as_text_never_run(browser, tmp_path, monkeypa
     from dlcourse.quiz import load_quiz
     from dlcourse.quiz.client import client_quiz, static_text
     from dlcourse.quiz.notebook import QuizWidget
-    from dlcourse.site.hooks import _quiz_page
+    from dlcourse_tools.site.hooks import _quiz_page
 
     monkeypatch.setenv("DLCOURSE_QUIZ_DIR", str(hostile_bank(tmp_path)))
     quiz = load_quiz("01")

@@ -1,6 +1,7 @@
 """`dlcourse train`: a mistake in the command or the environment gets one line naming the fix, exit 2."""
 
 import subprocess
+import sys
 
 import pytest
 
@@ -52,10 +53,9 @@ def test_damaged_bundled_model(capsys, monkeypatch, tmp_path):
 
 def dlcourse(*argv, cwd):
     """The command as a learner runs it, with no terminal attached (stdin from /dev/null)."""
-    from conftest import ROOT
 
     out = subprocess.run(
-        [str(ROOT / ".venv/bin/dlcourse"), *argv],
+        [sys.executable, "-m", "dlcourse", *argv],
         cwd=cwd,
         stdin=subprocess.DEVNULL,
         capture_output=True,

@@ -10,7 +10,7 @@ from fastai.vision.learner import vision_learner
 from torch import nn
 from torchvision.models import resnet18, vgg11
 
-from dlcourse import cam, data, learned, pooling, receptive_field, softmax
+from dlcourse import cam, learned, pets, pooling, receptive_field, softmax
 from dlcourse import kernels as K
 from dlcourse.images import photo
 from dlcourse.mode import detect_mode
@@ -22,7 +22,7 @@ OFFLINE = detect_mode("offline")
 @pytest.fixture(scope="module")
 def learn():
     set_seed(0, reproducible=True)
-    dls = data.pets_dataloaders(data.offline_pets(), OFFLINE, seed=0)
+    dls = pets.pets_dataloaders(pets.offline_pets(), OFFLINE, seed=0)
     return vision_learner(dls, pick_arch(OFFLINE), metrics=[error_rate, accuracy])
 
 

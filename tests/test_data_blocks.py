@@ -14,9 +14,10 @@ from fastai.vision.data import ImageBlock
 from fastai.vision.learner import vision_learner
 from torch import nn
 
-from dlcourse import data, experiments, memory
+from dlcourse import experiments, memory, pets
 from dlcourse.fast import cached
 from dlcourse.mode import detect_mode
+from dlcourse.settings import TABLE
 from dlcourse.train import pick_arch, precision
 
 OFFLINE = detect_mode("offline")
@@ -24,12 +25,12 @@ OFFLINE = detect_mode("offline")
 
 @pytest.fixture(scope="module")
 def path():
-    return data.pets_path(OFFLINE)
+    return pets.pets_path(OFFLINE)
 
 
-def lesson_block(pattern=data.BREED_PATTERN, batch_tfms=None):
+def lesson_block(pattern=pets.BREED_PATTERN, batch_tfms=None):
     """Lesson 6's DataBlock for the Pets breeds, spelled out as the notebook writes it."""
-    cfg = data.pets_config(OFFLINE)
+    cfg = pets.pets_config(OFFLINE)
     return DataBlock(
         blocks=(ImageBlock, CategoryBlock),
         get_items=get_image_files,
@@ -41,11 +42,11 @@ def lesson_block(pattern=data.BREED_PATTERN, batch_tfms=None):
 
 
 def test_the_lessons_block_gives_the_split_and_labels_of_pets_dataloaders(path):
-    cfg = data.pets_config(OFFLINE)
+    cfg = pets.pets_config(OFFLINE)
     block = lesson_block(batch_tfms=aug_transforms(size=cfg.size, min_scale=cfg.min_scale)).dataloaders(
         path, bs=16
     )
-    made = data.pets_dataloaders(path, OFFLINE)
+    made = pets.pets_dataloaders(path, OFFLINE)
     assert list(block.vocab) == list(made.vocab)
     sizes = (len(made.train_ds), len(made.valid_ds))
     assert (len(block.train_ds), len(block.valid_ds)) == sizes == (500, 2000)
@@ -55,7 +56,7 @@ def test_the_lessons_block_gives_the_split_and_labels_of_pets_dataloaders(path):
         pairs = zip(theirs.items, theirs, strict=True)
         assert all(labels[str(f)] == theirs.vocab[int(y)] for f, (_, y) in pairs)
     other = lesson_block()
-    other.splitter = RandomSplitter(valid_pct=data.pets_config(OFFLINE).valid_pct, seed=1)
+    other.splitter = RandomSplitter(valid_pct=pets.pets_config(OFFLINE).valid_pct, seed=1)
     assert set(map(str, other.datasets(path).valid.items)) != set(map(str, made.valid_ds.items))
 
 
@@ -69,15 +70,15 @@ def test_a_wrong_label_pattern_fails_in_summary_at_the_labeller(path, capsys):
 
 
 def test_a_smaller_size_presizes_in_proportion():
-    cfg = data.pets_config(detect_mode("full"), size=128)
+    cfg = pets.pets_config(detect_mode("full"), size=128)
     assert (cfg.size, cfg.item_size) == (128, round(128 * 256 / 224))
-    assert data.pets_config(OFFLINE) is data.OFFLINE
+    assert pets.pets_config(OFFLINE) is TABLE["pets", "offline"]
 
 
 def test_augmentation_arms_change_the_images_as_named(path):
     arms = experiments.augmentation_arms(OFFLINE)
     assert arms["no augmentation"] is None
-    image = data.pets_dataloaders(path, OFFLINE, batch_tfms=None).train.one_batch()[0][:1]
+    image = pets.pets_dataloaders(path, OFFLINE, batch_tfms=None).train.one_batch()[0][:1]
     seen = {name: set() for name in arms if arms[name]}
     for name in seen:
         tfms = arms[name]
@@ -103,10 +104,10 @@ def test_random_crops_enlarge_the_item_and_only_the_cropped_arm_has_them(path):
     }
     assert crop[experiments.CROPPED][0].min_scale == experiments.CROP_SCALE == 0.75
     assert all(t.min_scale == 1.0 for t in crop["aug_transforms"])
-    image = data.pets_dataloaders(path, OFFLINE, batch_tfms=None).train.one_batch()[0][:1].float()
+    image = pets.pets_dataloaders(path, OFFLINE, batch_tfms=None).train.one_batch()[0][:1].float()
     torch.manual_seed(0)
     whole = [
-        RandomResizedCropGPU(data.pets_config(OFFLINE).size, min_scale=1.0)(image, split_idx=0)
+        RandomResizedCropGPU(pets.pets_config(OFFLINE).size, min_scale=1.0)(image, split_idx=0)
         for _ in range(20)
     ]
     assert all(torch.allclose(w, image, atol=1e-3) for w in whole), "min_scale=1 keeps the photo as it is"
@@ -115,7 +116,7 @@ def test_random_crops_enlarge_the_item_and_only_the_cropped_arm_has_them(path):
 
 
 def test_unique_show_batch_reads_one_item_from_the_cache(path):
-    dls = data.pets_dataloaders(path, OFFLINE, batch_tfms=None)  # no augmentation: copies stay equal
+    dls = pets.pets_dataloaders(path, OFFLINE, batch_tfms=None)  # no augmentation: copies stay equal
     dl = dls.train.new(shuffle=False)
     dl.get_idxs = lambda: itertools.repeat(3)  # what show_batch(unique=True) does: one index forever
     images, _ = next(iter(dl))
@@ -143,7 +144,7 @@ def test_training_memory_table():
 
 
 def test_precision_is_named_as_it_trains(path):
-    cfg = data.pets_config(OFFLINE)
+    cfg = pets.pets_config(OFFLINE)
     dls = cached(lesson_block().dataloaders(path, bs=cfg.batch_size, val_bs=cfg.valid_batch_size))
     learn = vision_learner(dls, pick_arch(OFFLINE), metrics=error_rate)  # as lesson 6 builds it
     assert precision(learn) == "float32 throughout"

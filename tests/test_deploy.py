@@ -18,8 +18,8 @@ from fastai.metrics import error_rate
 from fastai.vision.learner import vision_learner
 
 from dlcourse import deploy
-from dlcourse.data import is_cat, pets_config, pets_dataloaders, pets_path
 from dlcourse.mode import detect_mode
+from dlcourse.pets import is_cat, pets_config, pets_dataloaders, pets_path
 from dlcourse.train import pick_arch
 
 OFFLINE = detect_mode("offline")
@@ -168,7 +168,7 @@ def test_the_space_pins_the_gradio_version_the_tests_run():
 
 
 def test_the_site_ships_the_runtime_from_npm_and_says_what_it_weighs(tmp_path):
-    from dlcourse.site import classify
+    from dlcourse_tools.site import classify
 
     root = Path(__file__).resolve().parents[1]
     assets = classify.page_assets(root, tmp_path)

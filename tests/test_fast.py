@@ -12,10 +12,10 @@ from fastai.vision.augment import Resize, aug_transforms
 from fastai.vision.data import ImageDataLoaders
 from PIL import Image
 
-from dlcourse import data, fast
+from dlcourse import data, fast, pets
 from dlcourse.rehearsal import write_pets_like
 
-from conftest import FAULTS, damage
+from support import FAULTS, damage
 
 
 @pytest.fixture(scope="module")
@@ -34,9 +34,9 @@ def plain_and_cached(path, cache_dir, item_size=40, size=32, bs=8):
         bs=bs,
         num_workers=0,
     )
-    plain = ImageDataLoaders.from_name_re(path, files, data.BREED_PATTERN, **kwargs)
+    plain = ImageDataLoaders.from_name_re(path, files, pets.BREED_PATTERN, **kwargs)
     cached = fast.cached_dataloaders(
-        ImageDataLoaders.from_name_re(path, files, data.BREED_PATTERN, **kwargs), cache_dir
+        ImageDataLoaders.from_name_re(path, files, pets.BREED_PATTERN, **kwargs), cache_dir
     )
     return plain, cached
 
@@ -88,10 +88,10 @@ def test_the_same_files_with_other_labels_get_their_own_labels(photos, tmp_path)
     files = sorted(photos.glob("*.jpg"))
     kwargs = dict(valid_pct=0.2, seed=42, item_tfms=Resize(40), bs=8, num_workers=0)
     breeds = fast.cached_dataloaders(
-        ImageDataLoaders.from_name_re(photos, files, data.BREED_PATTERN, **kwargs), tmp_path
+        ImageDataLoaders.from_name_re(photos, files, pets.BREED_PATTERN, **kwargs), tmp_path
     )
     cats = fast.cached_dataloaders(
-        ImageDataLoaders.from_name_func(photos, files, data.is_cat, **kwargs), tmp_path
+        ImageDataLoaders.from_name_func(photos, files, pets.is_cat, **kwargs), tmp_path
     )
     for dls in (breeds, cats):
         for dl in dls.loaders:
@@ -139,7 +139,7 @@ def test_images_damaged_after_loading_get_the_same_errors(photos, tmp_path, faul
         (folder / f.name).write_bytes(f.read_bytes())
     files = sorted(folder.glob("*.jpg"))
     dls = ImageDataLoaders.from_name_re(
-        folder, files, data.BREED_PATTERN, item_tfms=Resize(40), num_workers=0
+        folder, files, pets.BREED_PATTERN, item_tfms=Resize(40), num_workers=0
     )
     name = damage(folder, fault)
     with pytest.raises(data.DataError, match=FAULTS[fault].format(name)):

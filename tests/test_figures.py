@@ -15,7 +15,7 @@ from nbclient import NotebookClient  # noqa: E402
 from PIL import Image  # noqa: E402
 
 from dlcourse.alt_text import describe  # noqa: E402
-from dlcourse.site.figures import publish  # noqa: E402
+from dlcourse_tools.site.figures import publish  # noqa: E402
 
 
 def test_describe_uses_titles_labels_and_legend():

@@ -1,15 +1,18 @@
 """Full mode rehearsed without the internet: every lesson runs its Colab path against stand-ins laid out
-where the downloads would land (`dlcourse.rehearsal`), with epochs shortened by the harness only."""
+where the downloads would land (`dlcourse.rehearsal`), with epochs shortened and images shrunk by the
+harness only (`SHORT_EPOCHS`, `shrink_env`)."""
 
 import nbformat
 import pytest
 import torch
 
-from dlcourse import data, rehearsal
-from dlcourse.benchmarks.lessons import environment, prepare_full_mode
-from dlcourse.notebooks import execute_cached
+from dlcourse import data, pets, rehearsal
+from dlcourse.mode import Mode
+from dlcourse.rehearsal import prepare_full_mode
+from dlcourse.settings import environment
+from dlcourse_tools.notebooks import execute_cached
 
-from conftest import LESSONS, ONE_THREAD, ROOT, two_at_a_time
+from support import LESSONS, ONE_THREAD, ROOT, two_at_a_time
 
 pytestmark = pytest.mark.slow
 
@@ -25,10 +28,10 @@ def full_env():
 @pytest.fixture(scope="module")
 def full_mode_lessons(full_env):
     cache = ROOT / ".cache" / "executed" / "full"
-    env = {**full_env, **ONE_THREAD}
+    env = {**full_env, **ONE_THREAD, **rehearsal.shrink_env()}
     return two_at_a_time(
         lambda nb: execute_cached(
-            nb, cache, extra_dirs=(ROOT / "quiz",), env=env, setup=rehearsal.harness_code()
+            nb, cache, extra_dirs=(ROOT / "quiz",), env=env, setup=rehearsal.SHORT_EPOCHS
         ),
         LESSONS,
     )
@@ -42,7 +45,7 @@ def test_pets_and_weights_are_found_where_the_downloads_land(full_env, monkeypat
     with environment(full_env):
         from fastai.data.external import URLs, untar_data
 
-        images = data.download_pets()
+        images = pets.download_pets()
         assert images == untar_data(URLs.PETS) / "images"
         assert len(list(images.glob("*.jpg"))) == PER_BREED * 37
         for weights in rehearsal.install_weights():
@@ -75,11 +78,6 @@ def stdout(lesson) -> str:
     return "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.outputs)
 
 
-def test_lesson_2_reads_pets_from_fastais_data_folder(full_mode_lessons, full_env):
-    images = f"{full_env['FASTAI_HOME']}/data/oxford-iiit-pet/images"
-    assert f"{PER_BREED * 37} images in {images}" in stdout(full_mode_lessons["02_cnn_training.ipynb"])
-
-
 def test_lesson_5_trains_the_bigger_model_in_full_mode(full_mode_lessons):
     assert "ResNet-50 final error rate:" in stdout(full_mode_lessons["05_unfreezing.ipynb"])
 
@@ -88,10 +86,16 @@ def test_lesson_6_trains_the_bigger_model_with_its_precision_named(full_mode_les
     assert "ResNet-50 trains in: " in stdout(full_mode_lessons["06_data_blocks.ipynb"])
 
 
-def test_lesson_8_reads_camvids_32_codes_in_full_mode(full_mode_lessons):
-    assert f"{len(rehearsal.CAMVID_CODES)} codes: 0 Animal" in stdout(
-        full_mode_lessons["08_segmentation.ipynb"]
-    )
+def test_lesson_8s_data_in_full_mode_is_camvids_layout_with_its_32_codes(full_env):
+    from fastai.data.external import URLs, untar_data
+
+    from dlcourse import segmentation as seg
+
+    with environment(full_env):
+        path = seg.camvid_path(Mode("full", gpu=False, internet=False, reason="a rehearsal"))
+        assert path == untar_data(URLs.CAMVID_TINY)
+        codes = seg.read_codes(path)
+    assert list(codes) == list(rehearsal.CAMVID_CODES) and len(codes) == 32 and codes[0] == "Animal"
 
 
 def test_lesson_9_fine_tunes_the_wikitext_sized_model_in_full_mode(full_mode_lessons):

@@ -13,10 +13,10 @@ from functools import cache
 import pytest
 
 from dlcourse.lessons import LESSONS
+from dlcourse.links import SITE_URL
 from dlcourse.quiz.bank import heading_anchors
-from dlcourse.site.links import SITE_URL
 
-from conftest import ROOT
+from support import ROOT
 
 GLOSSARY = ROOT / "docs" / "glossary.md"
 NAMES = ROOT / "docs" / "fastai-names.md"

@@ -13,10 +13,10 @@ import sys
 import nbformat
 import pytest
 
-from dlcourse.notebooks import LessonRunError, execute
 from dlcourse.rehearsal import SHORT_EPOCHS
+from dlcourse_tools.notebooks import LessonRunError, execute
 
-from conftest import LESSONS, ONE_THREAD, ROOT, two_at_a_time
+from support import LESSONS, ONE_THREAD, ROOT, two_at_a_time
 
 pytestmark = pytest.mark.slow
 

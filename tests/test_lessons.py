@@ -1,5 +1,5 @@
 """Lesson notebooks: declared in the registry, committed clean, install what this repo releases, execute
-offline (the time each takes is a benchmark, `dlcourse bench lessons`, not a test)."""
+offline (the time each takes is a benchmark, `python -m dlcourse_tools bench lessons`, not a test)."""
 
 import re
 import tomllib
@@ -9,7 +9,7 @@ import pytest
 
 from dlcourse.lessons import LESSONS as REGISTRY
 
-from conftest import LESSONS, ROOT
+from support import LESSONS, ROOT
 
 
 def mkdocs_config():
@@ -54,7 +54,7 @@ def test_install_cell_pins_this_repository_and_release(notebook):
 
 @pytest.mark.parametrize("notebook", LESSONS, ids=lambda p: p.name)
 def test_first_cell_links_to_colab_from_the_configured_repository(notebook):
-    from dlcourse.site.links import colab_url
+    from dlcourse.links import colab_url
 
     first = nbformat.read(notebook, as_version=4).cells[0]
     assert first.cell_type == "markdown"

@@ -27,8 +27,8 @@ from sklearn.metrics import fbeta_score
 
 from dlcourse import data, fashion_mnist
 from dlcourse import multilabel as ml
-from dlcourse.benchmarks.lessons import environment
 from dlcourse.mode import Mode, detect_mode
+from dlcourse.settings import TABLE, environment
 
 OFFLINE = detect_mode("offline")
 FULL = Mode("full", gpu=False, internet=False, reason="a test")
@@ -492,20 +492,14 @@ def test_the_rehearsal_lays_out_planet_and_the_harness_shrinks_its_images(tmp_pa
         assert len(df) == 20 and set(df.tags.str.split(" ").explode()) <= set(rehearsal.PLANET_TAGS)
         with Image.open(folder / "train" / "train_0.jpg") as image:
             assert (image.format, image.size) == ("JPEG", (256, 256))
-        namespace: dict = {}
-        from dlcourse import segmentation, text
 
-        shrunk = (ml, data, segmentation, text)  # every module whose FULL settings the harness replaces
-        saved = [m.FULL for m in shrunk]
-        try:
-            exec(rehearsal.harness_code(batch_size=4, size=64), namespace)
-            assert (ml.FULL.batch_size, ml.FULL.size) == (4, 64)
-            assert (segmentation.FULL.size, text.FULL.batch_size) == (64, 4)
-            x, y = planet_dataloaders(folder, FULL).train.one_batch()
-        finally:
-            import fastai.learner
+    from dlcourse import segmentation, text
 
-            for module, full in zip(shrunk, saved, strict=True):
-                module.FULL = full
-            fastai.learner.defaults.callbacks.remove(rehearsal.ShortRuns)
+    with environment({"FASTAI_HOME": str(tmp_path), **rehearsal.shrink_env(batch_size=4, size=64)}):
+        assert (ml.config(FULL).batch_size, ml.config(FULL).size, ml.config(FULL).item_size) == (4, 64, 73)
+        assert (segmentation.config(FULL).size, segmentation.config(FULL).item_size) == (64, 64)
+        assert (text.config(FULL).batch_size, text.config(FULL).seq_len) == (4, 16)
+        assert ml.config(OFFLINE) == TABLE["planet", "offline"]  # offline mode is never shrunk
+        x, y = planet_dataloaders(folder, FULL).train.one_batch()
+    assert ml.config(FULL) == TABLE["planet", "full"]  # and the settings are back once the block ends
     assert x.shape == (4, 3, 64, 64) and y.shape[0] == 4

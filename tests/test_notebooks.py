@@ -7,8 +7,8 @@ import pytest
 from mkdocs.exceptions import PluginError
 from mkdocs.structure.files import Files
 
-from dlcourse import notebooks
-from dlcourse.site import hooks
+from dlcourse_tools import notebooks
+from dlcourse_tools.site import hooks
 
 
 def write_notebook(path, *code):

@@ -1,11 +1,28 @@
 """The package as Colab installs it (a wheel, not this checkout) carries the quiz bank and renderer, the
-offline data, model and records."""
+offline data, model and records, and nothing of the course's build tools; every module in it imports
+without the optional extras."""
 
+import re
 import subprocess
 import sys
 import zipfile
+from pathlib import Path
 
-from conftest import ROOT
+from support import ROOT
+
+TOOLING = re.compile(
+    r"(^|/)(hooks\.py|overrides/|benchmarks?/|notebooks\.py|pretrain(_text)?\.py|records\.py)"
+)
+EXTRAS = (
+    "gradio",
+    "gradio_client",
+    "mkdocs",
+    "material",
+    "nbclient",
+    "nbformat",
+    "ipykernel",
+    "dlcourse_tools",
+)
 
 
 def test_wheel_ships_bank_renderer_and_theme_override(tmp_path):
@@ -21,13 +38,15 @@ def test_wheel_ships_bank_renderer_and_theme_override(tmp_path):
     assert {
         "dlcourse/quiz/static/quiz.js",
         "dlcourse/quiz/static/quiz.css",
-        "dlcourse/site/overrides/partials/source.html",
         "dlcourse/weights/offline_resnet.pth",
         "dlcourse/weights/offline_resnet.json",
         "dlcourse/weights/offline_effects.json",
         "dlcourse/weights/fashion_lessons.npz",
         "dlcourse/weights/FASHION-MNIST-LICENSE.txt",
     } <= names
+    assert {"LICENSE", "NOTICE"} <= {Path(n).name for n in names if ".dist-info/licenses/" in n}
+    tooling = [n for n in names if n.startswith("dlcourse_tools/") or TOOLING.search(n)]
+    assert not tooling, f"the course's build tools travel in the learners' wheel: {tooling}"
 
     target = tmp_path / "site-packages"
     subprocess.run(
@@ -35,6 +54,27 @@ def test_wheel_ships_bank_renderer_and_theme_override(tmp_path):
         check=True,
         capture_output=True,
     )
+    # every module of the wheel imports with only the required dependencies: the extras (gradio, mkdocs,
+    # nbclient, ...) are made unimportable; what the extras serve imports them when it is used
+    blocked = ", ".join(f"{m!r}: None" for m in EXTRAS)
+    every_module = (
+        f"import sys, pkgutil, importlib; sys.modules.update({{{blocked}}}); import dlcourse; "
+        "names = [m.name for m in pkgutil.walk_packages(dlcourse.__path__, 'dlcourse.')]; "
+        "[importlib.import_module(n) for n in names]; print(len(names))"
+    )
+    imported = subprocess.run(
+        [sys.executable, "-c", every_module],
+        cwd=tmp_path,
+        env={"PYTHONPATH": str(target)},
+        capture_output=True,
+        text=True,
+    )
+    assert imported.returncode == 0, imported.stderr[-2000:]
+    shipped = [
+        n for n in names if n.startswith("dlcourse/") and n.endswith(".py") and n != "dlcourse/__init__.py"
+    ]
+    assert int(imported.stdout) == len(shipped)
+
     probe = (
         "import dlcourse, dlcourse.quiz as q; "
         f"assert dlcourse.__file__.startswith({str(target)!r}), dlcourse.__file__; "

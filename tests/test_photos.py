@@ -10,7 +10,7 @@ from scipy import ndimage
 
 from dlcourse import fashion_mnist, offline_model, photos
 
-from conftest import ROOT
+from support import ROOT
 
 
 def lesson_items(n: int = 200):

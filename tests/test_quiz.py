@@ -7,6 +7,7 @@ import random
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -14,14 +15,14 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from dlcourse.links import SITE_URL
 from dlcourse.quiz import grade, lint, load_bank, load_quiz
-from dlcourse.quiz.bank import heading_anchors, make_variants, page_path
+from dlcourse.quiz.bank import heading_anchors, make_variants, page_path, variant_maker
 from dlcourse.quiz.client import client_quiz, static_text
 from dlcourse.quiz.review import INTERVAL_DAYS, ReviewState, schedule
 from dlcourse.quiz.schema import Question
-from dlcourse.site.links import SITE_URL
 
-from conftest import ROOT
+from support import ROOT
 
 CASES = yaml.safe_load((ROOT / "tests/grading_cases.yml").read_text(encoding="utf-8"))
 QUESTIONS = {k: Question.model_validate(v) for k, v in CASES["questions"].items()}
@@ -177,7 +178,7 @@ def single(qid="q-one", **overrides):
                 "type": "numeric",
                 "choices": None,
                 "prompt": "{missing}",
-                "compute": {"function": "dlcourse.quiz.variants.conv_output_size"},
+                "compute": {"function": "dlcourse.quiz.variants.l01_convolutions.conv_output_size"},
             },
             r"question 'q-one': prompt/explanation field 'missing' is not among",
         ),
@@ -424,13 +425,13 @@ def test_terminal_is_really_interactive(tmp_path):
     env = {
         "DLCOURSE_STATE": str(tmp_path / "s.json"),
         "TERM": "xterm",
-        "PATH": str(ROOT / ".venv/bin"),
+        "PATH": str(Path(sys.executable).parent),
         "COLUMNS": "100",
         "LINES": "40",
     }
     child = pexpect.spawn(
-        str(ROOT / ".venv/bin/dlcourse"),
-        ["quiz", "01"],
+        sys.executable,
+        ["-m", "dlcourse", "quiz", "01"],
         env=env,
         encoding="utf-8",
         timeout=60,
@@ -468,7 +469,7 @@ def test_grade_command_prints_a_json_report(tmp_path):
         )
     )
     out = subprocess.run(
-        [str(ROOT / ".venv/bin/dlcourse"), "quiz", "grade", str(answers)],
+        [sys.executable, "-m", "dlcourse", "quiz", "grade", str(answers)],
         capture_output=True,
         text=True,
         check=True,
@@ -484,19 +485,19 @@ def test_grade_command_prints_a_json_report(tmp_path):
     bad = tmp_path / "bad.yml"
     bad.write_text("just text")
     out = subprocess.run(
-        [str(ROOT / ".venv/bin/dlcourse"), "quiz", "grade", str(bad)], capture_output=True, text=True
+        [sys.executable, "-m", "dlcourse", "quiz", "grade", str(bad)], capture_output=True, text=True
     )
     assert out.returncode == 2 and "expected `lesson:" in out.stderr
 
 
 def test_lint_command(tmp_path):
     ok = subprocess.run(
-        [str(ROOT / ".venv/bin/dlcourse"), "quiz", "lint"], cwd=ROOT, capture_output=True, text=True
+        [sys.executable, "-m", "dlcourse", "quiz", "lint"], cwd=ROOT, capture_output=True, text=True
     )
     assert ok.returncode == 0 and ok.stdout.startswith("ok:")
     root = write_quiz(tmp_path, [single(section="nowhere")])
     bad = subprocess.run(
-        [str(ROOT / ".venv/bin/dlcourse"), "quiz", "lint"],
+        [sys.executable, "-m", "dlcourse", "quiz", "lint"],
         env={**os.environ, "DLCOURSE_QUIZ_DIR": str(root / "quiz")},
         capture_output=True,
         text=True,
@@ -682,7 +683,7 @@ def tied_steep_curve(rng):
     """The audit's 03 rule-steep v2: falls of 0.4 start at 1e-5, 1e-3 and 1e-2 (float32, as then)."""
     import torch
 
-    from dlcourse.quiz.variants import steep_variant
+    from dlcourse.quiz.variants.l03_lr_finder import steep_variant
 
     lrs = torch.tensor([10.0**e for e in range(-6, 1)])
     return steep_variant(lrs, torch.tensor([2.3, 2.2, 1.8, 1.7, 1.3, 0.9, 2.0]))
@@ -1010,3 +1011,12 @@ def test_choices_are_shown_in_one_fixed_order_that_does_not_give_the_key_away():
     singles = [q for quiz in load_bank() for q in quiz.questions if q.type == "single"]
     first = sum(q.choices[0].correct for q in singles)
     assert first < len(singles) / 2, f"the correct choice comes first in {first} of {len(singles)}"
+
+
+def test_each_quizs_computed_questions_come_from_its_own_module():
+    """Quiz NN's variant makers live in `dlcourse.quiz.variants.lNN_<slug>`, beside quiz/NN_<slug>.yml."""
+    for path in sorted((ROOT / "quiz").glob("*.yml")):
+        functions = re.findall(r"function: (dlcourse\.[a-z0-9_.]+)", path.read_text())
+        module = f"dlcourse.quiz.variants.l{path.stem}."
+        assert all(f.startswith(module) for f in functions), (path.name, functions)
+        assert all(callable(variant_maker(f)) for f in functions)

@@ -20,8 +20,8 @@ from sklearn.metrics import recall_score
 
 from dlcourse import data, rehearsal
 from dlcourse import segmentation as seg
-from dlcourse.benchmarks.lessons import environment
 from dlcourse.mode import Mode, detect_mode
+from dlcourse.settings import environment
 from dlcourse.train import pick_arch
 
 OFFLINE = detect_mode("offline")

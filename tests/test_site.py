@@ -7,9 +7,9 @@ import pytest
 from bs4 import BeautifulSoup
 from PIL import Image
 
-from dlcourse.site.links import colab_url
+from dlcourse.links import colab_url
 
-from conftest import LESSONS, ROOT
+from support import LESSONS, ROOT
 
 
 def html_page(site, path):
@@ -91,21 +91,29 @@ def test_no_request_leaves_the_site(site):
 
 
 def test_course_map_gpu_column_comes_from_a_gpu_runs_record(tmp_path):
-    from dlcourse.site.hooks import gpu_seconds
+    from dlcourse_tools.site.hooks import gpu_run_table, gpu_seconds
 
     assert gpu_seconds(tmp_path / "none.json") == {}
     record = tmp_path / "gpu.json"
     record.write_text(
         '{"device": "NVIDIA H100 80GB HBM3", "date": "2026-11-23", '
-        '"lessons": [{"lesson": "02_cnn_training.ipynb", "seconds": 41.4}]}'
+        '"python": "3.12.3", "torch": "2.11.0", "fastai": "2.8.8", "data": "stand-ins", '
+        '"lessons": [{"lesson": "02_cnn_training.ipynb", "seconds": 41.4}, '
+        '{"lesson": "07_multi_label.ipynb", "error": "RuntimeError: a | b"}]}'
     )
     assert gpu_seconds(record) == {
-        "02_cnn_training.ipynb": "41 s on NVIDIA H100 80GB HBM3 (not a T4), 2026-11-23"
+        "02_cnn_training.ipynb": "41 s on NVIDIA H100 80GB HBM3 (not a T4), 2026-11-23",
+        "07_multi_label.ipynb": "stopped with an error on NVIDIA H100 80GB HBM3 (not a T4), 2026-11-23",
     }
+    table = gpu_run_table(record)
+    assert (
+        "| 02_cnn_training | 41 s |" in table and "| 07_multi_label | stopped: RuntimeError: a / b |" in table
+    )
+    assert "torch 2.11.0, fastai 2.8.8" in table
 
 
 def test_notebook_styles_move_to_one_shared_sheet_without_blueprint():
-    from dlcourse.site.styles import share
+    from dlcourse_tools.site.styles import share
 
     page = (
         '<h1>L</h1><style type="text/css">.a{x:1} .w .bp3-b, .w .bp3-c{y:2}</style><script>s()</script>'

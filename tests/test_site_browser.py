@@ -10,11 +10,11 @@ from PIL import Image
 
 from dlcourse import kernels as K
 from dlcourse.lessons import LESSONS as REGISTRY
-from dlcourse.site.figures import FALLBACK_ALT
-from dlcourse.site.links import SITE_URL
-from dlcourse.site.maths import notebook_has_math
+from dlcourse.links import SITE_URL
+from dlcourse_tools.site.figures import FALLBACK_ALT
+from dlcourse_tools.site.maths import notebook_has_math
 
-from conftest import LESSONS, ROOT
+from support import LESSONS, ROOT
 
 pytestmark = pytest.mark.browser
 

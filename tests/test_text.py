@@ -15,9 +15,9 @@ from fastai.text.models.awdlstm import AWD_LSTM
 
 from dlcourse import data, experiments, rehearsal, text
 from dlcourse import language_model as lm
-from dlcourse.benchmarks.lessons import environment
 from dlcourse.bundled import BundledFileError
 from dlcourse.mode import Mode, detect_mode
+from dlcourse.settings import environment
 
 OFFLINE = detect_mode("offline")
 FULL = Mode("full", gpu=False, internet=False, reason="a test")
@@ -146,7 +146,9 @@ def test_a_pickled_file_is_refused_not_run(tmp_path, monkeypatch):
     with pytest.raises(BundledFileError, match="austen_lm.pth is missing or damaged"):
         lm.pretrained_weights()
     monkeypatch.setattr(lm, "RECORD", tmp_path / "absent.json")
-    with pytest.raises(BundledFileError, match=r"absent.json is missing or damaged.*dlcourse.pretrain_text"):
+    with pytest.raises(
+        BundledFileError, match=r"absent.json is missing or damaged.*dlcourse_tools record language-model"
+    ):
         lm.record()
 
 
@@ -160,7 +162,7 @@ def lm_dls(reviews):
 
 def test_a_language_model_batch_is_its_target_shifted_by_one(lm_dls):
     x, y = lm_dls.one_batch()
-    assert x.shape == y.shape == (text.OFFLINE.batch_size, text.OFFLINE.seq_len)
+    assert x.shape == y.shape == (text.config(OFFLINE).batch_size, text.config(OFFLINE).seq_len)
     assert torch.equal(x[:, 1:], y[:, :-1])
     pair = text.shifted_pair(lm_dls)
     assert pair.input.tolist()[1:] == pair.target.tolist()[:-1]

@@ -2,6 +2,7 @@
 
 import copy
 import inspect
+import sys
 import warnings
 from pathlib import Path
 
@@ -21,11 +22,11 @@ from PIL import Image
 from torch import nn
 
 import dlcourse.fastai_setup  # noqa: F401
-from dlcourse import data, experiments, lr_finder, photos, schedules, train
+from dlcourse import data, experiments, lr_finder, pets, photos, schedules, train
 from dlcourse import multilabel as ml
 from dlcourse.mode import detect_mode
 
-from conftest import FAULTS, damage
+from support import FAULTS, damage
 
 OFFLINE = detect_mode("offline")
 
@@ -33,7 +34,7 @@ OFFLINE = detect_mode("offline")
 @pytest.fixture(scope="module")
 def dls():
     set_seed(0, reproducible=True)
-    return data.pets_dataloaders(data.offline_pets(), OFFLINE, seed=0)
+    return pets.pets_dataloaders(pets.offline_pets(), OFFLINE, seed=0)
 
 
 def lesson_learner(dls, **kwargs):
@@ -84,26 +85,26 @@ def test_offline_data_has_the_pets_layout_and_comes_from_the_test_split_only(dls
 
     from dlcourse import fashion_mnist
 
-    files = sorted(data.offline_pets().glob("*.png"))
-    assert len(files) == data.OFFLINE_IMAGES
+    files = sorted(pets.offline_pets().glob("*.png"))
+    assert len(files) == pets.OFFLINE_IMAGES
     stems = {v: k for k, v in fashion_mnist.FILE_STEMS.items()}
     test_images, test_labels = fashion_mnist.load_split("test")
     for f in files[::50]:
         stem, index = re.fullmatch(r"(.+)_(\d+)\.png", f.name).groups()
-        assert data.is_cat(f.name) == (stem in ("Sandal", "Sneaker", "Ankle_boot")), "footwear is capitalised"
+        assert pets.is_cat(f.name) == (stem in ("Sandal", "Sneaker", "Ankle_boot")), "footwear is capitalised"
         assert test_labels[int(index)] == stems[stem], "named after its label in the test split"
         pixels = np.asarray(Image.open(f).convert("RGB"))
         drawn = photos.render(test_images[int(index)], int(index))
         assert np.array_equal(pixels, drawn), "the photo drawn from that very item of the test split"
     assert list(dls.vocab) == ["Ankle_boot", "Sandal", "Sneaker", "bag", "shirt"]
     assert len(dls.valid_ds) == 2000, "one validation image = 0.05 points"
-    cats = data.pets_dataloaders(data.offline_pets(), OFFLINE, label="cat")
+    cats = pets.pets_dataloaders(pets.offline_pets(), OFFLINE, label="cat")
     assert list(cats.vocab) == [False, True]
 
 
 def test_pretraining_uses_the_training_split_only():
     from dlcourse.offline_model import pretraining_record
-    from dlcourse.pretrain import RECIPE
+    from dlcourse_tools.pretrain import RECIPE
 
     record = pretraining_record()
     assert record["data"]["split"] == "train" and record["data"]["train"] == RECIPE["images"]
@@ -118,15 +119,15 @@ def test_missing_and_empty_folders_get_clear_errors(tmp_path):
 
 @pytest.mark.parametrize("fault", FAULTS)
 def test_damaged_images_are_named_with_the_fix(tmp_path, fault):
-    for f in sorted(data.offline_pets().glob("*.png"))[:40]:
+    for f in sorted(pets.offline_pets().glob("*.png"))[:40]:
         (tmp_path / f.name).write_bytes(f.read_bytes())
     name = damage(tmp_path, fault)
     with pytest.raises(data.DataError, match=FAULTS[fault].format(name)):
-        data.pets_dataloaders(tmp_path, OFFLINE)
+        pets.pets_dataloaders(tmp_path, OFFLINE)
 
 
 DOWNLOADS = {  # every full-mode download a lesson makes: (function, the data set's name in the error)
-    "pets": (data.download_pets, "Oxford-IIIT Pets"),
+    "pets": (pets.download_pets, "Oxford-IIIT Pets"),
     "planet": (ml.download_planet, "fastai's Planet sample"),
 }
 
@@ -152,8 +153,15 @@ def test_without_internet_a_download_fails_at_once_naming_offline_mode(monkeypat
     assert attempts == []  # it failed on the quick check of the host, not after a download's own timeout
 
     monkeypatch.setattr(data, "has_internet", lambda timeout_s=3.0: True)
-    with pytest.raises(data.DataError, match=f"downloading {name} failed: .*no route.*DLCOURSE_MODE=offline"):
+    with pytest.raises(
+        data.DataError, match=f"downloading {name} to .*absent failed: .*no route.*DLCOURSE_MODE=offline"
+    ):
         download()
+    assert len(attempts) == 1
+
+    (tmp_path / "absent").mkdir()  # extracted before: used as it is, nothing fetched or checked online
+    monkeypatch.setattr(data, "has_internet", lambda timeout_s=3.0: pytest.fail("went online"))
+    assert str(tmp_path / "absent") in str(download())
     assert len(attempts) == 1
 
 
@@ -326,7 +334,7 @@ def test_recipes_return_metrics_and_the_model_learns(dls, tmp_path):
     reloaded = lesson_learner(dls, path=tmp_path).load("checkpoint")
     torch.testing.assert_close(reloaded.get_preds()[0], before)
 
-    image = sorted(data.offline_pets().glob("Sandal_*.png"))[0]
+    image = sorted(pets.offline_pets().glob("Sandal_*.png"))[0]
     learn.export("export.pkl")
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=".*insecure pickle")
@@ -367,7 +375,9 @@ def test_damaged_bundled_files_name_the_file_and_how_to_restore_it(dls, tmp_path
     from dlcourse import fashion_mnist, offline_model
     from dlcourse.bundled import BundledFileError
 
-    restore = r"pip install --force-reinstall --no-deps dlcourse.*python -m dlcourse.pretrain"
+    restore = (
+        r"pip install --force-reinstall --no-deps dlcourse.*python -m dlcourse_tools record offline-model"
+    )
     truncated = tmp_path / "offline_resnet.pth"
     truncated.write_bytes(offline_model.WEIGHTS.read_bytes()[:4000])  # as an interrupted copy leaves it
     for weights in (truncated, tmp_path / "absent.pth"):
@@ -385,7 +395,7 @@ def test_damaged_bundled_files_name_the_file_and_how_to_restore_it(dls, tmp_path
     lesson_file.write_bytes(fashion_mnist.LESSON_FILE.read_bytes()[:5000])
     monkeypatch.setattr(fashion_mnist, "LESSON_FILE", lesson_file)
     with pytest.raises(BundledFileError, match=r"fashion_lessons.npz is missing or damaged.*--lesson-file"):
-        data.write_fashion(tmp_path / "lessons")
+        pets.write_fashion(tmp_path / "lessons")
     # importing the model reads neither file, so a damaged one never breaks `import`
     code = (
         "import sys\n"
@@ -397,7 +407,7 @@ def test_damaged_bundled_files_name_the_file_and_how_to_restore_it(dls, tmp_path
 
 def test_pretrain_script_short_run(tmp_path):
     from dlcourse.offline_model import offline_resnet
-    from dlcourse.pretrain import pretrain
+    from dlcourse_tools.pretrain import pretrain
 
     record = pretrain(tmp_path, epochs=1)
     state = torch.load(tmp_path / "offline_resnet.pth", weights_only=True)
@@ -409,10 +419,8 @@ def test_pretrain_script_short_run(tmp_path):
 def test_train_command_runs_as_a_new_user_types_it(tmp_path):
     import subprocess
 
-    from conftest import ROOT
-
     out = subprocess.run(
-        [str(ROOT / ".venv/bin/dlcourse"), "train", "pets", "--offline", "--epochs", "1"],
+        [sys.executable, "-m", "dlcourse", "train", "pets", "--offline", "--epochs", "1"],
         cwd=tmp_path,
         capture_output=True,
         text=True,

@@ -51,7 +51,7 @@ def explain(learn, items: list, target: int | None = None) -> list[dict]:
     dl = learn.dls.test_dl(items, with_labels=True, bs=len(items))  # one batch holds them all
     xb, yb = dl.one_batch()
     with torch.no_grad():
-        probs = torch.softmax(learn.model.eval()(xb).float(), dim=1)
+        probs = torch.softmax(learn.model.to(xb.device).eval()(xb).float(), dim=1)
     images = dl.decode((xb,))[0]
     layer = cam_layer(learn.model, xb)
     results = []

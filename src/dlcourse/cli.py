@@ -11,16 +11,6 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="dlcourse", description="Tools for the dlcourse lessons.")
     commands = parser.add_subparsers(dest="command", required=True)
 
-    bench = commands.add_parser("bench", help="run a benchmark and print its figures")
-    bench.add_argument(
-        "what",
-        choices=["conv", "site", "pipeline", "lessons"],
-        help="conv: hand-written convolution vs torch; site: build times and JS sizes; "
-        "pipeline: plain fastai vs the course's full-mode path (pass --tiny on a CPU); "
-        "lessons: seconds per lesson (--full for full mode); `dlcourse bench WHAT -h` lists options",
-    )
-    bench.add_argument("options", nargs=argparse.REMAINDER, help="passed on to the benchmark")
-
     quiz = commands.add_parser(
         "quiz",
         help="take a lesson's quiz, review what is due, grade an answers file, or lint the bank",
@@ -48,12 +38,6 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "train":
         return _train(args)
-    if args.command == "bench":
-        from importlib import import_module
-
-        module = import_module(f"dlcourse.benchmarks.{args.what}")
-        module.main(args.options)
-        return 0
     return _quiz(parser, args.words, args.review, args.new)
 
 
@@ -79,8 +63,8 @@ def _train_pets(args: argparse.Namespace) -> int:
     from fastai.metrics import accuracy, error_rate
     from fastai.vision.learner import vision_learner
 
-    from dlcourse.data import pets_dataloaders, pets_path
     from dlcourse.mode import detect_mode
+    from dlcourse.pets import pets_dataloaders, pets_path
     from dlcourse.train import history, pick_arch
 
     mode = detect_mode("offline" if args.offline else None)

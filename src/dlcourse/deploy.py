@@ -5,7 +5,7 @@ The ONNX graph holds everything between an image's pixels and the class probabil
 by 255, shaped (images, 3, height, width), so a page needs no maths of its own to use it.
 
 The site's classify page runs the model of `SITE_WEIGHTS`: this lesson's offline recipe at seed 0,
-made by `python -m dlcourse.deploy` (see `save_site_classifier`).
+made by `python -m dlcourse_tools record site-classifier` in a clone of the course.
 """
 
 from __future__ import annotations
@@ -22,12 +22,12 @@ import pandas as pd
 import torch
 from torch import nn
 
-from dlcourse.bundled import WEIGHTS_DIR, damaged
+from dlcourse.bundled import WEIGHTS_DIR, damaged, load_weights
 from dlcourse.mode import Mode
 
 SITE_WEIGHTS = WEIGHTS_DIR / "site_classifier.pth"
 SITE_RECORD = WEIGHTS_DIR / "site_classifier.json"
-REBUILD = "python -m dlcourse.deploy"  # what makes both
+REBUILD = "site-classifier"  # python -m dlcourse_tools record site-classifier makes both
 EPOCHS = 3  # fine_tune epochs of the lesson's model (after its one head-only epoch)
 
 
@@ -193,16 +193,17 @@ def loads_elsewhere(obj) -> str:
 def ask_app(app, image: Path) -> dict[str, float]:
     """Start a Gradio `app` on this machine, send it one image through Gradio's own client (as a
     visitor's browser would) and stop it: the probabilities it answered."""
-    import os
-
-    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     from gradio_client import Client, handle_file
 
-    app.launch(server_name="127.0.0.1", prevent_thread_lock=True, quiet=True, inline=False)
-    try:
-        answer = Client(app.local_url, verbose=False).predict(handle_file(str(image)), api_name="/classify")
-    finally:
-        app.close()
+    from dlcourse.settings import environment
+
+    with environment({"GRADIO_ANALYTICS_ENABLED": "False"}):
+        app.launch(server_name="127.0.0.1", prevent_thread_lock=True, quiet=True, inline=False)
+        try:
+            client = Client(app.local_url, verbose=False)
+            answer = client.predict(handle_file(str(image)), api_name="/classify")
+        finally:
+            app.close()
     return {c["label"]: c["confidence"] for c in answer["confidences"]}
 
 
@@ -230,7 +231,7 @@ def train_classifier(mode: Mode, seed: int = 0):
     from fastai.torch_core import set_seed
     from fastai.vision.learner import vision_learner
 
-    from dlcourse.data import pets_dataloaders, pets_path
+    from dlcourse.pets import pets_dataloaders, pets_path
     from dlcourse.train import pick_arch
 
     set_seed(seed, reproducible=True)
@@ -254,20 +255,17 @@ def site_classifier() -> tuple[PixelsToProbabilities, dict]:
     from dlcourse.offline_model import offline_resnet
 
     record = site_record()
-    try:
-        state = torch.load(SITE_WEIGHTS, map_location="cpu", weights_only=True)
-    except (OSError, ValueError, EOFError, RuntimeError, pickle.UnpicklingError) as err:
-        raise damaged(SITE_WEIGHTS, str(err).splitlines()[0], REBUILD) from err
+    state = load_weights(SITE_WEIGHTS, REBUILD)
     model = create_vision_model(offline_resnet, len(record["classes"]), pretrained=False)
-    model.load_state_dict({k: v.float() for k, v in state.items()})
+    model.load_state_dict(state)
     return PixelsToProbabilities(model, record["mean"], record["std"]).eval(), record
 
 
 def site_validation_files() -> tuple[list[Path], list[str]]:
     """The validation images of the site model's run (the offline Pets split of `pets_dataloaders`, which
     trained it) and their labels."""
-    from dlcourse.data import offline_pets, pets_dataloaders
     from dlcourse.mode import detect_mode
+    from dlcourse.pets import offline_pets, pets_dataloaders
 
     dls = pets_dataloaders(offline_pets(), detect_mode("offline"))
     return list(dls.valid_ds.items), [dls.vocab[int(y)] for y in dls.valid_ds.tls[1]]
@@ -289,40 +287,3 @@ def file_accuracy(
     with torch.no_grad():
         predicted = model(torch.from_numpy(file_pixels(files))).argmax(1).numpy()
     return float(np.mean([classes[i] == y for i, y in zip(predicted, labels, strict=True)]))
-
-
-def save_site_classifier(seed: int = 0) -> dict:
-    """Train the lesson's model offline, save its weights in float16 and a record of the run, with its
-    accuracy on every validation image measured from the saved weights."""
-    import time
-
-    from dlcourse.experiments import cpu_model
-    from dlcourse.mode import detect_mode
-
-    start = time.time()
-    learn = train_classifier(detect_mode("offline"), seed)
-    state = {k: v.half() for k, v in learn.model.state_dict().items()}
-    torch.save(state, SITE_WEIGHTS)
-    mean, std = normalize_stats(learn.dls)
-    record = {
-        "made_by": REBUILD,
-        "recipe": f"offline Pets layout, vision_learner(offline_resnet), fine_tune({EPOCHS}), seed {seed}",
-        "classes": list(learn.dls.vocab),
-        "size": int(learn.dls.valid.one_batch()[0].shape[-1]),
-        "mean": mean.tolist(),
-        "std": std.tolist(),
-        "seconds": round(time.time() - start, 1),
-        "cpu": cpu_model(),
-        "date": time.strftime("%Y-%m-%d"),
-    }
-    SITE_RECORD.write_text(json.dumps(record, indent=1))
-    model, _ = site_classifier()
-    files, labels = site_validation_files()
-    record["validation_images"] = len(files)
-    record["validation_accuracy"] = file_accuracy(model, files, labels, record["classes"])
-    SITE_RECORD.write_text(json.dumps(record, indent=1))
-    return record
-
-
-if __name__ == "__main__":
-    print(json.dumps(save_site_classifier(), indent=1))

@@ -2,14 +2,13 @@
 
 Every effect takes a mode and a seed and returns one row per epoch and arm (`arm`, `stage`, `epoch`,
 `train_loss`, `valid_loss`, `error_rate`, ...). The lessons call them for one seed and plot the result;
-`python -m dlcourse.experiments --seeds 0 1 2 3 4 --record` runs them for several seeds and writes the
-final error rates to `weights/offline_effects.json`, which the lessons and the Offline-mode page show
-as the spread across seeds (`recorded`, `summary`).
+`python -m dlcourse_tools record experiments` (in a clone of the course) runs them for several seeds and
+writes the final error rates to `weights/offline_effects.json`, which the lessons and the Offline-mode
+page show as the spread across seeds (`recorded`, `summary`).
 """
 
 from __future__ import annotations
 
-import argparse
 import copy
 import json
 import os
@@ -24,8 +23,9 @@ from typing import NamedTuple
 import pandas as pd
 
 from dlcourse import train
-from dlcourse.data import data_root, pets_config, pets_dataloaders, pets_path
-from dlcourse.mode import Mode, detect_mode
+from dlcourse.data import data_root
+from dlcourse.mode import Mode, cpu_model
+from dlcourse.pets import pets_config, pets_dataloaders, pets_path
 
 RECORD = Path(__file__).resolve().parent / "weights" / "offline_effects.json"
 EPOCHS = 3  # epochs after the head's (fine_tune), or EPOCHS + 1 from scratch: the same budget
@@ -43,13 +43,12 @@ def quiet(learn):
 def vision(dls, mode: Mode, pretrained: bool = True, **kwargs):
     """The lessons' `vision_learner(dls, arch, metrics=...)` with error rate and accuracy (or `metrics`),
     each epoch kept across fits (`train.EpochLog`), mixed precision on a GPU as the lessons ask for it."""
-    import torch
     from fastai.metrics import accuracy, error_rate
     from fastai.vision.learner import vision_learner
 
     kwargs.setdefault("metrics", [error_rate, accuracy])
-    learn = vision_learner(dls, train.pick_arch(mode), pretrained=pretrained, cbs=train.EpochLog(), **kwargs)
-    return learn.to_fp16() if torch.cuda.is_available() else learn
+    learn = vision_learner(dls, train.pick_arch(mode), pretrained=pretrained, **kwargs)
+    return train.for_comparison(learn, half_precision=True)
 
 
 def learner(mode: Mode, seed: int, pretrained: bool = True, **data):
@@ -331,15 +330,15 @@ def language_model(dls, mode: Mode):
     from dlcourse import text
 
     cfg = text.config(mode)
-    return language_model_learner(
+    learn = language_model_learner(
         dls,
         AWD_LSTM,
         drop_mult=cfg.lm_drop_mult,
         metrics=[accuracy, Perplexity()],
-        cbs=train.EpochLog(),
         path=data_root() / "runs",
         **text.lm_options(mode),
     )
+    return train.for_comparison(learn)
 
 
 def classifier(dls, mode: Mode, encoder: str | None = None):
@@ -356,10 +355,10 @@ def classifier(dls, mode: Mode, encoder: str | None = None):
         AWD_LSTM,
         drop_mult=cfg.classifier_drop_mult,
         metrics=[error_rate, accuracy],
-        cbs=train.EpochLog(),
         path=data_root() / "runs",
         **text.classifier_options(mode),
     )
+    learn = train.for_comparison(learn)
     return learn if encoder is None else learn.load_encoder(encoder)
 
 
@@ -434,18 +433,6 @@ EFFECTS: dict[str, Effect] = {
 def finals(result: pd.DataFrame) -> pd.Series:
     """Each arm's error rate after its last epoch."""
     return result.groupby("arm", sort=False)["error_rate"].last()
-
-
-def cpu_model() -> str:
-    """The processor's name: training from random weights is reproducible to the image on one kind of
-    CPU, not across kinds (their arithmetic kernels round differently, and training amplifies it)."""
-    try:
-        lines = Path("/proc/cpuinfo").read_text().splitlines()
-        return next(line.split(":", 1)[1].strip() for line in lines if line.startswith("model name"))
-    except (OSError, StopIteration):
-        import platform
-
-        return platform.processor() or "unknown"
 
 
 def functions() -> list[Callable[..., pd.DataFrame]]:
@@ -547,73 +534,3 @@ def seed_table(experiment: str, rows: pd.DataFrame | None = None) -> pd.DataFram
     part = rows[rows.experiment == experiment]
     table = part.pivot(index="seed", columns="arm", values="error_rate")[list(dict.fromkeys(part.arm))]
     return (100 * table).round(1)
-
-
-def markdown_table(table: pd.DataFrame, index: bool = True) -> str:
-    """A DataFrame as a Markdown table (for the docs pages)."""
-    table = table.reset_index() if index else table
-    cells = [
-        [str(c) for c in table.columns],
-        *[[str(v) for v in row] for row in table.itertuples(index=False)],
-    ]
-    lines = ["| " + " | ".join(row) + " |" for row in cells]
-    return "\n".join([lines[0], "|" + "---|" * len(table.columns), *lines[1:]])
-
-
-def effects_page_section(record: Path = RECORD) -> str:
-    """The Offline-mode page's tables: the summary of every effect, then each experiment per seed."""
-    rows = recorded(record)
-    table = summary(rows)
-    table["robust"] = table["robust"].map({True: "yes", False: "**no**"})
-    parts = [record_caption(record), "", markdown_table(table, index=False)]
-    for function in functions():
-        parts += [
-            "",
-            f"`experiments.{function.__name__}` (error %):",
-            "",
-            markdown_table(seed_table(function.__name__, rows)),
-        ]
-    return "\n".join(parts)
-
-
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(
-        description="Measure the lessons' effects (final validation error rate)."
-    )
-    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
-    parser.add_argument("--record", action="store_true", help=f"write the figures to {RECORD.name}")
-    parser.add_argument(
-        "--only", nargs="+", metavar="FUNCTION", help="measure these experiments and keep the other records"
-    )
-    parser.add_argument("--jobs", type=int, default=1, help="runs at once, each in a process of one thread")
-    args = parser.parse_args(argv)
-    mode = detect_mode()
-    print(mode.describe())
-    start = time.perf_counter()
-    rows = measure_in_parallel(args.seeds, mode, args.only, args.jobs)
-    kept = recorded()[lambda r: ~r.experiment.isin(args.only)] if args.only else rows.iloc[:0]
-    rows = pd.concat([kept, rows], ignore_index=True)
-    with pd.option_context("display.width", 200, "display.max_columns", 20):
-        print(summary(rows).to_string(index=False))
-    if args.record:
-        from dlcourse.notebooks import describe_device
-
-        dates = sorted(set(rows.date))
-        RECORD.write_text(
-            json.dumps(
-                {
-                    "mode": mode.name,
-                    "device": describe_device(),
-                    "how": ", each run on one thread, several at once" if args.jobs > 1 else "",
-                    "date": ", ".join(dates[:-1]) + " and " + dates[-1] if len(dates) > 1 else dates[0],
-                    "seconds": round(time.perf_counter() - start),
-                    "rows": rows.to_dict(orient="records"),
-                },
-                indent=1,
-            )
-            + "\n"
-        )
-
-
-if __name__ == "__main__":
-    main()

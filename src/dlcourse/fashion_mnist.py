@@ -64,21 +64,13 @@ def load_split(split: str) -> tuple[np.ndarray, np.ndarray]:
         raise FileNotFoundError(f"Fashion-MNIST not found in {folder}: {INSTALL_HINT}") from err
 
 
-def write_lesson_file(dest: Path = LESSON_FILE) -> Path:
-    """The lesson classes of the test split, compressed (the file this package ships)."""
-    images, labels = load_split("test")
-    keep = np.isin(labels, LESSON_CLASSES)
-    np.savez_compressed(dest, images=images[keep], labels=labels[keep], test_index=np.flatnonzero(keep))
-    return dest
-
-
 def lesson_images() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(images, labels, index in the test split) of the shipped lesson classes."""
     try:
         with np.load(LESSON_FILE) as saved:
             images, labels, test_index = saved["images"], saved["labels"], saved["test_index"]
     except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as err:
-        raise damaged(LESSON_FILE, err, "python -m dlcourse.pretrain --lesson-file") from err
+        raise damaged(LESSON_FILE, err, "offline-model --lesson-file") from err
     if not len(images) == len(labels) == len(test_index):
-        raise damaged(LESSON_FILE, "its arrays differ in length", "python -m dlcourse.pretrain --lesson-file")
+        raise damaged(LESSON_FILE, "its arrays differ in length", "offline-model --lesson-file")
     return images, labels, test_index

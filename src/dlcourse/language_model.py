@@ -1,11 +1,11 @@
 """The small language model bundled for offline mode: an AWD-LSTM (fastai's own architecture) pretrained
 on Jane Austen's six novels, as the real course's AWD-LSTM is pretrained on Wikipedia (WikiText-103).
 
-Its weights come from `dlcourse.pretrain_text` and ship in `dlcourse/weights/` with their record (corpus,
-size, recipe, perplexity) and the held-out chapters that perplexity was measured on. fastai's
-`language_model_learner` loads them as it loads its own pretrained model, from a float32 copy that
-`pretrained_files` writes after reading the shipped file tensors only, so that a damaged file is named.
-"""
+Its weights come from `python -m dlcourse_tools record language-model` (in a clone of the course) and
+ship in `dlcourse/weights/` with their record (corpus, size, recipe, perplexity) and the held-out
+chapters that perplexity was measured on. fastai's `language_model_learner` loads them as it loads its
+own pretrained model, from a float32 copy that `pretrained_files` writes after reading the shipped file
+tensors only, so that a damaged file is named."""
 
 from __future__ import annotations
 
@@ -15,14 +15,14 @@ from pathlib import Path
 
 import torch
 
-from dlcourse.bundled import WEIGHTS_DIR, damaged
+from dlcourse.bundled import WEIGHTS_DIR, damaged, load_weights
 
 WEIGHTS = WEIGHTS_DIR / "austen_lm.pth"
 RECORD = WEIGHTS_DIR / "austen_lm.json"
 HELD_OUT = (
     WEIGHTS_DIR / "austen_held_out.txt"
 )  # public-domain chapters the record's perplexity is measured on
-REBUILD = "python -m dlcourse.pretrain_text"
+REBUILD = "language-model"  # python -m dlcourse_tools record language-model
 
 
 def config() -> dict:
@@ -47,11 +47,7 @@ def record() -> dict:
 
 def pretrained_weights() -> dict[str, torch.Tensor]:
     """The bundled state dict in float32 (stored in float16), read as tensors only."""
-    try:
-        state = torch.load(WEIGHTS, map_location="cpu", weights_only=True)
-    except (OSError, EOFError, RuntimeError, ValueError, pickle.UnpicklingError) as err:
-        raise damaged(WEIGHTS, str(err).splitlines()[0], REBUILD) from err
-    return {k: v.float() for k, v in state.items()}
+    return load_weights(WEIGHTS, REBUILD)
 
 
 def pretrained_files() -> tuple[Path, Path]:
@@ -65,22 +61,25 @@ def pretrained_files() -> tuple[Path, Path]:
     weights = pretrained_weights()  # a damaged or missing file fails here, with how to restore it
     vocab = record()["vocab"]
 
-    def complete(folder: Path) -> bool:
+    def same_weights(path: Path) -> bool:
         try:
-            saved = torch.load(folder / "weights.pth", map_location="cpu", weights_only=True)
-            return (
-                pickle.loads((folder / "vocab.pkl").read_bytes()) == vocab
-                and saved.keys() == weights.keys()
-                and all(torch.equal(saved[k], weights[k]) for k in weights)
-            )
+            saved = torch.load(path, map_location="cpu", weights_only=True)
         except (OSError, RuntimeError, pickle.UnpicklingError, EOFError):
+            return False
+        return saved.keys() == weights.keys() and all(torch.equal(saved[k], weights[k]) for k in weights)
+
+    def same_vocab(path: Path) -> bool:
+        try:
+            return pickle.loads(path.read_bytes()) == vocab
+        except (pickle.UnpicklingError, EOFError, ValueError):
             return False
 
     def write(folder: Path) -> None:
         torch.save(weights, folder / "weights.pth")
         (folder / "vocab.pkl").write_bytes(pickle.dumps(vocab))
 
-    folder = write_folder_once(data_root() / "austen-lm", complete, write)
+    expected = {"weights.pth": same_weights, "vocab.pkl": same_vocab}
+    folder = write_folder_once(data_root() / "austen-lm", expected, write)
     return folder / "weights", folder / "vocab"
 
 

@@ -1,4 +1,4 @@
-"""The lessons, declared once: number, slug, title, what each teaches, and its offline run budget.
+"""The lessons, declared once: number, slug, title and what each teaches.
 
 The notebook is `lessons/NN_slug.ipynb`, its quiz `quiz/NN_slug.yml` (quiz id "NN"). The site's course
 map, the quiz pairing, the benchmarks and the tests read this list. Adding a lesson means adding a
@@ -16,7 +16,6 @@ class Lesson:
     slug: str
     title: str
     summary: str
-    budget_s: int = 60  # offline run on 2 CPU cores: a goal the benchmark reports, not a test
 
     @property
     def name(self) -> str:

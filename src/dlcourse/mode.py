@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import socket
 from dataclasses import dataclass
+from pathlib import Path
 
 PETS_HOST = ("s3.amazonaws.com", 443)  # where fastai's URLs.PETS lives
 
@@ -47,6 +48,24 @@ def gpu_name() -> str:
     import torch
 
     return torch.cuda.get_device_name(0) if torch.cuda.is_available() else "CPU"
+
+
+def describe_device() -> str:
+    """The device lessons run on here, in words."""
+    name = gpu_name()
+    return f"CPU ({os.cpu_count()} cores)" if name == "CPU" else name
+
+
+def cpu_model() -> str:
+    """The processor's name: training from random weights is reproducible to the image on one kind of
+    CPU, not across kinds (their arithmetic kernels round differently, and training amplifies it)."""
+    try:
+        lines = Path("/proc/cpuinfo").read_text().splitlines()
+        return next(line.split(":", 1)[1].strip() for line in lines if line.startswith("model name"))
+    except (OSError, StopIteration):
+        import platform
+
+        return platform.processor() or "unknown"
 
 
 def detect_mode(override: str | None = None) -> Mode:

@@ -26,8 +26,9 @@ import pandas as pd
 from PIL import Image
 
 from dlcourse import fashion_mnist
-from dlcourse.data import DataConfig, DataError, data_root, download, write_folder_once
+from dlcourse.data import DataError, data_root, download, write_folder_once
 from dlcourse.mode import Mode
+from dlcourse.settings import DataConfig, data_settings
 
 CELL = 28  # a Fashion-MNIST photo
 GRID = 2  # cells per side: 56×56 images
@@ -37,21 +38,11 @@ TAG_NAMES = {c: fashion_mnist.CLASSES[c].lower().replace(" ", "-") for c in fash
 IMAGE_FOLDER = "train"  # as in planet_sample.tgz (Kaggle's full data set calls it train-jpg)
 DEFAULT_THRESHOLDS = np.round(np.linspace(0.05, 0.95, 19), 2)
 
-# Planet's tiles are seen from above, so they also flip vertically. Offline, no random crop: on a 56-pixel
-# mosaic it could cut a photo out while its tag stays.
-FULL = DataConfig(
-    item_size=256, size=224, batch_size=64, flip=True, num_workers=None, valid_pct=0.2, flip_vert=True,
-    max_warp=0.0,
-)
-OFFLINE = DataConfig(
-    item_size=56, size=56, batch_size=64, flip=True, num_workers=0, valid_pct=0.2, valid_batch_size=256,
-    min_scale=1.0, max_warp=0.0,
-)
-
 
 def config(mode: Mode) -> DataConfig:
-    """The mode's data settings: sizes, batch sizes, the validation share, augmentation."""
-    return OFFLINE if mode.offline else FULL
+    """The mode's data settings: sizes, batch sizes, the validation share, augmentation (Planet's tiles,
+    seen from above, also flip top to bottom)."""
+    return data_settings("planet", mode)
 
 
 # --- the offline data set ----------------------------------------------------------------------------------
@@ -97,28 +88,19 @@ def labels_csv(mosaics: list[Mosaic], labels: np.ndarray) -> str:
 
 def write_mosaics(dest: Path, n: int = OFFLINE_MOSAICS, seed: int = 0) -> Path:
     """`n` mosaics in Planet's layout under `dest`, written once, safely when processes race (as
-    `dlcourse.data.write_fashion`); a copy with other files or other labels is replaced."""
+    `dlcourse.pets.write_fashion`); a copy with other files or other labels is replaced."""
     photos, labels, _ = fashion_mnist.lesson_images()
     mosaics = plan_mosaics(n, len(labels), seed)
     csv = labels_csv(mosaics, labels)
-    names = {f"{m.name}.jpg" for m in mosaics}
-
-    def complete(folder: Path) -> bool:
-        try:
-            return (folder / "labels.csv").read_text() == csv and set(
-                os.listdir(folder / IMAGE_FOLDER)
-            ) == names
-        except OSError:
-            return False
+    expected = {"labels.csv": csv, **{f"{IMAGE_FOLDER}/{m.name}.jpg": None for m in mosaics}}
 
     def write(folder: Path) -> None:
-        (folder / IMAGE_FOLDER).mkdir()
         for m in mosaics:
             image = Image.fromarray(render(m, photos)).convert("RGB")
             image.save(folder / IMAGE_FOLDER / f"{m.name}.jpg", quality=95)
         (folder / "labels.csv").write_text(csv)
 
-    return write_folder_once(Path(dest), complete, write)
+    return write_folder_once(Path(dest), expected, write)
 
 
 def offline_planet() -> Path:

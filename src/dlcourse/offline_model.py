@@ -1,21 +1,19 @@
 """The small pretrained model bundled for offline mode: a narrow XResNet (fastai's own architecture).
 
-Its weights come from `dlcourse.pretrain` (Fashion-MNIST's ten classes, on its training split; the offline
-lessons use test-split images only) and ship in `dlcourse/weights/`. Registered in fastai's `model_meta`, so
-`vision_learner(dls, offline_resnet)` cuts, splits, normalises and freezes it like a ResNet.
-"""
+Its weights come from `python -m dlcourse_tools record offline-model` (Fashion-MNIST's ten classes, on
+its training split; the offline lessons use test-split images only) and ship in `dlcourse/weights/`.
+Registered in fastai's `model_meta`, so `vision_learner(dls, offline_resnet)` cuts, splits, normalises
+and freezes it like a ResNet."""
 
 from __future__ import annotations
 
 import json
-import pickle
 
-import torch
 from fastai.layers import ResBlock
 from fastai.vision.learner import _xresnet_split, model_meta
 from fastai.vision.models.xresnet import XResNet
 
-from dlcourse.bundled import WEIGHTS_DIR, damaged
+from dlcourse.bundled import WEIGHTS_DIR, damaged, load_weights
 
 WEIGHTS = WEIGHTS_DIR / "offline_resnet.pth"
 RECORD = WEIGHTS_DIR / "offline_resnet.json"
@@ -26,9 +24,10 @@ def offline_resnet(pretrained: bool = False, n_out: int = PRETRAIN_CLASSES) -> X
     """A 5-stage XResNet about 1 MB in size; `pretrained` loads the bundled weights."""
     model = XResNet(ResBlock, 1, [1, 1, 1, 1], c_in=3, n_out=n_out, stem_szs=(16, 16, 64), widen=0.25)
     if pretrained:
+        state = load_weights(WEIGHTS)
         try:
-            model.load_state_dict(torch.load(WEIGHTS, map_location="cpu", weights_only=True))
-        except (OSError, EOFError, RuntimeError, ValueError, pickle.UnpicklingError) as err:
+            model.load_state_dict(state)
+        except RuntimeError as err:  # other layers or shapes: not the file this package shipped
             raise damaged(WEIGHTS, str(err).splitlines()[0]) from err
     return model
 
@@ -69,7 +68,7 @@ def pretraining_paragraph() -> str:
     return (
         f"`dlcourse/weights/offline_resnet.pth` ({WEIGHTS.stat().st_size / 1e6:.1f} MB) is a narrow XResNet "
         f"(fastai's own architecture: one residual block per stage, a quarter of the usual width, "
-        f"{record['parameters']:,} parameters). `python -m dlcourse.pretrain` trained it on "
+        f"{record['parameters']:,} parameters). It was trained on "
         f"{record['data']['train']:,} photos drawn from training-split items, all ten classes, by the same "
         f"recipe as the lesson photos ({drawn['canvas']} pixels, items turned up to {drawn['rotate']:g}°, "
         f"mirrored half the time, on textured backgrounds; its own random choices, seed {drawn['seed']}): "

@@ -13,7 +13,7 @@
   `untar_data(URLs.WT103_FWD, c_key='model')` looks, with fastai's AWD-LSTM sizes and a small vocabulary.
   Their values are random: a rehearsal proves the plumbing, not the accuracy.
 
-The test harness (and `dlcourse bench pipeline`) use this; the lessons do not know about it. `ShortRuns`
+The test harness and the course's benchmarks use this; the lessons do not know about it. `ShortRuns`
 is the harness's way of shortening epochs: it is added to fastai's default callbacks before a lesson
 runs, so the lesson's own cells stay exactly what a learner runs.
 """
@@ -38,7 +38,6 @@ DOGS = (
     "staffordshire_bull_terrier wheaten_terrier yorkshire_terrier"
 ).split()
 BREEDS = CATS + DOGS  # Pets' 37 breeds; cats are the capitalised names
-PETS_IMAGES = 7390
 FULL_MODE_ARCHS = ("resnet34", "resnet50")
 
 
@@ -142,9 +141,10 @@ REVIEW_WORDS = (
 ).split()
 
 
-def install_imdb_sample(n: int = 40, seed: int = 0) -> Path:
+def install_imdb_sample(n: int = 40, words: tuple[int, int] = (20, 60), seed: int = 0) -> Path:
     """An IMDB-like sample where `untar_data(URLs.IMDB_SAMPLE)` looks first: `texts.csv` with `n` made-up
-    reviews of 20 to 60 words, labelled negative or positive, a fifth of them `is_valid`."""
+    reviews of `words` (smallest, largest) words each, labelled negative or positive, a fifth of them
+    `is_valid`."""
     import pandas as pd
     from fastai.data.external import URLs
 
@@ -154,14 +154,17 @@ def install_imdb_sample(n: int = 40, seed: int = 0) -> Path:
     if (folder / "texts.csv").is_file():
         return folder
     rng = np.random.default_rng(seed)
-    rows = [
-        {
-            "label": ("negative", "positive")[i % 2],
-            "text": " ".join(rng.choice(REVIEW_WORDS, int(rng.integers(20, 61)))).capitalize() + ".",
-            "is_valid": i % 5 == 0,
-        }
-        for i in range(n)
-    ]
+    shortest, longest = words
+    rows = []
+    for i in range(n):
+        text = " ".join(rng.choice(REVIEW_WORDS, int(rng.integers(shortest, longest + 1))))
+        rows.append(
+            {
+                "label": ("negative", "positive")[i % 2],
+                "text": text.capitalize() + ".",
+                "is_valid": i % 5 == 0,
+            }
+        )
     folder.mkdir(parents=True, exist_ok=True)
     pd.DataFrame(rows).to_csv(folder / "texts.csv", index=False)
     return folder
@@ -234,22 +237,51 @@ SHORT_EPOCHS = (
 )
 
 
-def harness_code(batch_size: int = 4, size: int = 64) -> str:
-    """Code the test harness runs in a lesson's kernel before the lesson: short epochs, small batches of
-    small images (the full-mode code path at a fraction of the compute)."""
-    return SHORT_EPOCHS + (
-        "import dataclasses, dlcourse.data\n"
-        "dlcourse.data.FULL = dataclasses.replace(\n"
-        f"    dlcourse.data.FULL, batch_size={batch_size}, item_size={size + size // 7}, size={size}\n"
-        ")\n"
-        "import dlcourse.multilabel\n"
-        "dlcourse.multilabel.FULL = dataclasses.replace(\n"
-        f"    dlcourse.multilabel.FULL, batch_size={batch_size}, item_size={size + size // 7}, size={size}\n"
-        ")\n"
-        "import dlcourse.text\n"
-        f"dlcourse.text.FULL = dataclasses.replace(dlcourse.text.FULL, batch_size={batch_size}, seq_len=16)\n"
-        "import dlcourse.segmentation\n"
-        "dlcourse.segmentation.FULL = dataclasses.replace(\n"
-        f"    dlcourse.segmentation.FULL, batch_size={batch_size}, item_size={size}, size={size}\n"
-        ")\n"
-    )
+def shrink_env(batch_size: int = 4, size: int = 64) -> dict[str, str]:
+    """The environment a test harness starts a lesson's kernel with: full mode's batches and images made
+    small (`dlcourse.settings.SHRINK`), the full-mode code path at a fraction of the compute."""
+    from dlcourse.settings import SHRINK
+
+    return {SHRINK: f"{batch_size}x{size}"}
+
+
+# --- laying the stand-ins out for a run in full mode -------------------------------------------------------
+
+# The real downloads' sizes: Pets (7,390 photos, about 200 per breed), fastai's Planet sample (1,000
+# tiles), CamVid tiny (100 scenes), IMDB sample (1,000 reviews of about 230 words).
+REAL_SIZES = {"per_breed": 200, "planet_tiles": 1000, "camvid_scenes": 100, "imdb_reviews": 1000}
+REAL_REVIEW_LENGTH = (50, 410)  # a real review's words, shortest to longest; about 230 on average
+STAND_INS = (
+    "generated stand-ins of the downloads' sizes (Pets: 200 photos per breed, Planet: 1,000 tiles, CamVid: "
+    "100 scenes, IMDB sample: 1,000 reviews)"
+)
+
+
+def rehearsal_env(home: Path) -> dict[str, str]:
+    """Where full mode's downloads land (fastai's data, torch's hub cache) and the course's cache."""
+    home = Path(home).resolve()
+    return {
+        "DLCOURSE_MODE": "full",
+        "FASTAI_HOME": str(home / "fastai"),
+        "TORCH_HOME": str(home / "torch"),
+        "DLCOURSE_DATA": str(home / "dlcourse"),
+    }
+
+
+def prepare_full_mode(
+    home: Path, per_breed: int, planet_tiles: int = 40, camvid_scenes: int = 12, imdb_reviews: int = 40
+) -> dict[str, str]:
+    """Lay out the stand-ins under `home`; returns the environment a lesson kernel needs to find them.
+    The defaults are a test's small stand-ins; `REAL_SIZES` are the downloads' own."""
+    from dlcourse.settings import environment
+
+    env = rehearsal_env(home)
+    words = REAL_REVIEW_LENGTH if imdb_reviews >= REAL_SIZES["imdb_reviews"] else (20, 60)
+    with environment(env):
+        install_pets(per_breed)
+        install_planet(planet_tiles)
+        install_camvid(camvid_scenes)
+        install_imdb_sample(imdb_reviews, words=words)
+        install_wt103()
+        install_weights()
+    return env

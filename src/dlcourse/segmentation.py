@@ -17,7 +17,6 @@ Each pixel's class comes from a rule, not from a person drawing outlines:
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,10 +25,11 @@ import pandas as pd
 from PIL import Image
 
 from dlcourse import fashion_mnist
-from dlcourse.data import DataConfig, DataError, data_root, download, write_folder_once
+from dlcourse.data import DataError, data_root, download, write_folder_once
 from dlcourse.mode import Mode
+from dlcourse.settings import OFFLINE_MOSAIC, DataConfig, data_settings
 
-SCENE = 56  # pixels per side, offline
+SCENE = OFFLINE_MOSAIC  # pixels per side, offline
 ITEM = 28  # a Fashion-MNIST photo
 INK, FAINT = 96, 24  # grey levels: strong ink is a photo's class, faint ink is Void
 FLOOR = 40  # the floor's texture stays below this grey level (under INK, above FAINT: not a class cue)
@@ -39,18 +39,10 @@ BACKGROUND = "Background"
 CLASS_CODES = {c: fashion_mnist.CLASSES[c].replace(" ", "_") for c in fashion_mnist.LESSON_CLASSES}
 CODES = (BACKGROUND, *CLASS_CODES.values(), VOID)
 
-# CamVid's 960×720 photos are resized to 480×360; the offline scenes keep their 56 pixels, without zoom or
-# warp (on so few pixels a warp moves the outlines the masks draw).
-FULL = DataConfig(item_size=(360, 480), size=360, batch_size=8, flip=True, num_workers=None, valid_pct=0.2)
-OFFLINE = DataConfig(
-    item_size=SCENE, size=SCENE, batch_size=8, flip=True, num_workers=0, valid_pct=0.2, valid_batch_size=64,
-    max_zoom=1.0, max_warp=0.0,
-)
-
 
 def config(mode: Mode) -> DataConfig:
     """The mode's data settings: sizes, batch sizes, the validation share, augmentation."""
-    return OFFLINE if mode.offline else FULL
+    return data_settings("camvid", mode)
 
 
 # --- the offline scenes ------------------------------------------------------------------------------------
@@ -109,28 +101,20 @@ def write_scenes(dest: Path, n: int = OFFLINE_SCENES, seed: int = 0) -> Path:
     photos, labels, _ = fashion_mnist.lesson_images()
     scenes = plan_scenes(n, len(labels), seed)
     codes = "".join(f"{code}\n" for code in CODES)
-    names = {f"{s.name}.png" for s in scenes}
-
-    def complete(folder: Path) -> bool:
-        try:
-            return (
-                (folder / "codes.txt").read_text() == codes
-                and set(os.listdir(folder / "images")) == names
-                and set(os.listdir(folder / "labels")) == {mask_name(name) for name in names}
-            )
-        except OSError:
-            return False
+    expected = {
+        "codes.txt": codes,
+        **{f"images/{s.name}.png": None for s in scenes},
+        **{f"labels/{mask_name(f'{s.name}.png')}": None for s in scenes},
+    }
 
     def write(folder: Path) -> None:
-        (folder / "images").mkdir()
-        (folder / "labels").mkdir()
         for s in scenes:
             image, mask = render(s, photos, labels)
             Image.fromarray(image).convert("RGB").save(folder / "images" / f"{s.name}.png")
             Image.fromarray(mask).save(folder / "labels" / mask_name(f"{s.name}.png"))
         (folder / "codes.txt").write_text(codes)
 
-    return write_folder_once(Path(dest), complete, write)
+    return write_folder_once(Path(dest), expected, write)
 
 
 def offline_camvid() -> Path:
@@ -328,7 +312,7 @@ def unet_shapes(learn) -> pd.DataFrame:
     x, _ = learn.dls.valid.one_batch()
     try:
         with torch.no_grad():
-            model.eval()(x[:1])
+            model.to(x.device).eval()(x[:1])  # before training the model may still be on the CPU
     finally:
         for handle in handles:
             handle.remove()

@@ -19,7 +19,6 @@ import contextlib
 import io
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -27,27 +26,15 @@ import pandas as pd
 
 from dlcourse.data import DataError, data_root, download, write_folder_once
 from dlcourse.mode import Mode
+from dlcourse.settings import TextConfig, data_settings
 
 COLUMNS = ["label", "text", "is_valid"]  # texts.csv, as in fastai's IMDB sample
 OFFLINE_TRAIN, OFFLINE_VALID = 2000, 500  # of modeldata's 4,000 training and 1,000 testing reviews
 
 
-@dataclass(frozen=True)
-class TextConfig:
-    batch_size: int
-    seq_len: int  # tokens per row of a language-model batch (fastai's bptt)
-    max_vocab: int
-    lm_drop_mult: float
-    classifier_drop_mult: float
-
-
-FULL = TextConfig(batch_size=64, seq_len=72, max_vocab=60000, lm_drop_mult=0.3, classifier_drop_mult=0.5)
-OFFLINE = TextConfig(batch_size=32, seq_len=72, max_vocab=4000, lm_drop_mult=0.3, classifier_drop_mult=0.5)
-
-
 def config(mode: Mode) -> TextConfig:
     """The mode's settings: batch size, tokens per row, vocabulary size, dropout."""
-    return OFFLINE if mode.offline else FULL
+    return data_settings("imdb", mode)
 
 
 # --- the data ----------------------------------------------------------------------------------------------
@@ -83,16 +70,10 @@ def write_reviews(
     ]
     csv = pd.concat(parts, ignore_index=True).to_csv(index=False)
 
-    def complete(folder: Path) -> bool:
-        try:
-            return (folder / "texts.csv").read_text() == csv
-        except OSError:
-            return False
-
     def write(folder: Path) -> None:
         (folder / "texts.csv").write_text(csv)
 
-    return write_folder_once(Path(dest), complete, write)
+    return write_folder_once(Path(dest), {"texts.csv": csv}, write)
 
 
 def offline_reviews() -> Path:
@@ -262,8 +243,9 @@ def next_token_table(learn, prompt: str, k: int = 5) -> pd.DataFrame:
     """The model's `k` most likely next tokens after `prompt`, with their probabilities."""
     import torch
 
-    ids = torch.tensor([numericalize(list(tokenizer()(prompt)), list(learn.dls.vocab))])
     model = learn.model.eval()
+    device = next(model.parameters()).device  # the GPU after training there, the CPU before
+    ids = torch.tensor([numericalize(list(tokenizer()(prompt)), list(learn.dls.vocab))], device=device)
     with torch.no_grad():
         model.reset()
         probs = torch.softmax(model(ids)[0][0, -1].float(), dim=-1)

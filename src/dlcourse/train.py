@@ -63,6 +63,15 @@ class EpochLog(Callback):
         return pd.DataFrame(self.rows)
 
 
+def for_comparison(learn: Learner, half_precision: bool = False) -> Learner:
+    """`learn` set up as every comparison uses it: each epoch's metrics kept across fits (`EpochLog`) and,
+    with `half_precision` on a GPU, mixed precision as the lessons' cells ask for it there."""
+    import torch
+
+    learn.add_cb(EpochLog())
+    return learn.to_fp16() if half_precision and torch.cuda.is_available() else learn
+
+
 def precision(learn: Learner) -> str:
     """The number format a learner trains in, in words."""
     from fastai.callback.fp16 import AMPMode, MixedPrecision

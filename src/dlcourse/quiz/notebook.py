@@ -8,9 +8,9 @@ import html
 import json
 import secrets
 
+from dlcourse.links import SITE_URL
 from dlcourse.quiz.bank import load_quiz
 from dlcourse.quiz.client import client_quiz, static_text
-from dlcourse.site.links import SITE_URL
 
 
 class QuizWidget:

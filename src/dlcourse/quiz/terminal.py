@@ -14,12 +14,12 @@ from rich.markdown import Markdown
 from rich.panel import Panel
 from rich.table import Table
 
+from dlcourse.links import SITE_URL
 from dlcourse.quiz.bank import Item, Quiz, QuizFileError, load_bank, load_quiz
 from dlcourse.quiz.client import page_url
 from dlcourse.quiz.grading import grade
 from dlcourse.quiz.review import ReviewState, pick_variants, question_id
 from dlcourse.quiz.schema import Question
-from dlcourse.site.links import SITE_URL
 
 STYLE = {"correct": "bold green", "incorrect": "bold red", "invalid": "bold yellow"}
 

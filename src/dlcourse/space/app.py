@@ -1,13 +1,15 @@
 """A Gradio app around a fastai learner. On a Hugging Face Space, put this file, requirements.txt and the
 learner's export.pkl (from `learn.export()`) in the Space; the Space runs `python app.py`."""
 
-import gradio as gr
 import numpy as np
 from fastai.learner import load_learner
 
 
-def make_app(learn) -> gr.Interface:
-    """An upload box (or webcam) in, the three likeliest classes with their probabilities out."""
+def make_app(learn):
+    """A Gradio Interface: an upload box (or webcam) in, the three likeliest classes with their
+    probabilities out."""
+    import gradio as gr  # imported here, so that the rest of this file loads without gradio installed
+
     classes = list(learn.dls.vocab)
 
     def classify(image):

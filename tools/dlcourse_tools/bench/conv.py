@@ -6,13 +6,13 @@ Prints median wall times and the ratio (goal: within 5x of torch).
 
 from __future__ import annotations
 
-import os
-import platform
 import statistics
 import time
 from collections.abc import Callable
 
 import numpy as np
+
+from dlcourse.mode import cpu_model, describe_device
 
 
 def median_seconds(fn: Callable[[], object], repeats: int = 30, warmup: int = 3) -> float:
@@ -53,8 +53,8 @@ def main(argv: list[str] | None = None) -> None:
 
     times = run()
     print(
-        f"conv2d on a 3x224x224 float32 image, 16 kernels 3x3, padding 1 | {platform.processor() or 'CPU'}, "
-        f"{os.cpu_count()} cores, torch {torch.__version__} ({torch.get_num_threads()} threads)"
+        f"conv2d on a 3x224x224 float32 image, 16 kernels 3x3, padding 1 | {cpu_model()}, "
+        f"{describe_device()}, torch {torch.__version__} ({torch.get_num_threads()} threads)"
     )
     for name, label in [
         ("torch", "torch.nn.functional.conv2d"),

@@ -1,8 +1,8 @@
 """Benchmark: building the site from a clean cache and again with a warm one; what each page weighs.
 
-`dlcourse bench site` copies the course (mkdocs.yml, docs, lessons, quiz, src) to a temporary folder,
-so the clean build really starts without executed lessons, and prints wall times and sizes.
-`dlcourse bench site --built SITE` only prints the page weights of an already built site.
+`python -m dlcourse_tools bench site` copies the course (mkdocs.yml, docs, lessons, quiz, src, tools) to a
+temporary folder, so the clean build really starts without executed lessons, and prints wall times and sizes.
+`python -m dlcourse_tools bench site --built SITE` only prints the page weights of an already built site.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from pathlib import Path
 
 from bs4 import BeautifulSoup
 
-from dlcourse.site.maths import KATEX_DIST
+from dlcourse_tools.site.maths import KATEX_DIST
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -89,7 +89,7 @@ def main(argv: list[str] | None = None) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp) / "course"
         work.mkdir()
-        for name in ("mkdocs.yml", "docs", "lessons", "quiz", "src"):
+        for name in ("mkdocs.yml", "docs", "lessons", "quiz", "src", "tools"):
             src = ROOT / name
             (shutil.copytree if src.is_dir() else shutil.copy)(src, work / name)
         shutil.copytree(ROOT / KATEX_DIST, work / KATEX_DIST)  # fetched once, not part of the timing

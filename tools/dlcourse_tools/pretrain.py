@@ -1,4 +1,4 @@
-"""Produce the bundled pretrained model: `python -m dlcourse.pretrain [--epochs N] [--out DIR]`.
+"""The offline model: `python -m dlcourse_tools record offline-model [--epochs N] [--out DIR]`.
 
 Task: classify all ten classes of Fashion-MNIST on 30,000 photos drawn by `dlcourse.photos` from items
 of its training split (the offline world's ImageNet). The offline lessons fine-tune a new head for five
@@ -23,6 +23,14 @@ import dlcourse.fastai_setup  # noqa: F401
 from dlcourse import fashion_mnist, photos
 
 RECIPE = {"images": 30000, "valid_images": 2000, "epochs": 2, "lr_max": 1e-2, "batch_size": 128, "seed": 0}
+
+
+def write_lesson_file(dest: Path = fashion_mnist.LESSON_FILE) -> Path:
+    """The lesson classes of the test split, compressed (the file the package ships)."""
+    images, labels = fashion_mnist.load_split("test")
+    keep = np.isin(labels, fashion_mnist.LESSON_CLASSES)
+    np.savez_compressed(dest, images=images[keep], labels=labels[keep], test_index=np.flatnonzero(keep))
+    return dest
 
 
 def _tensors(images: np.ndarray, mean: float, std: float) -> torch.Tensor:
@@ -109,7 +117,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--lesson-file", action="store_true", help="also rewrite the shipped lesson images")
     args = parser.parse_args(argv)
     if args.lesson_file:
-        print("wrote", fashion_mnist.write_lesson_file())
+        print("wrote", write_lesson_file())
     record = pretrain(args.out, args.epochs)
     print(json.dumps({k: record[k] for k in ("valid_accuracy", "train_seconds", "parameters")}))
 

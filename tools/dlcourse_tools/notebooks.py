@@ -17,8 +17,10 @@ import nbformat
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
-PACKAGE_DIR = Path(__file__).resolve().parent
-NOT_RUN_BY_LESSONS = {"__pycache__", "site", "benchmarks"}  # the site build and benchmarks, not lesson code
+import dlcourse
+from dlcourse.mode import describe_device
+
+PACKAGE_DIR = Path(dlcourse.__file__).resolve().parent  # everything a lesson can run
 
 
 class LessonRunError(RuntimeError):
@@ -38,22 +40,12 @@ def lesson_key(notebook: Path, extra_dirs: tuple[Path, ...] = ()) -> str:
     digest = hashlib.sha256(Path(notebook).read_bytes())
     for root in (PACKAGE_DIR, *extra_dirs):
         files = (
-            p
-            for p in Path(root).rglob("*")
-            if p.is_file() and not NOT_RUN_BY_LESSONS & set(p.relative_to(root).parts)
+            p for p in Path(root).rglob("*") if p.is_file() and "__pycache__" not in p.relative_to(root).parts
         )
         for path in sorted(files):
             digest.update(str(path.relative_to(root)).encode())
             digest.update(path.read_bytes())
     return digest.hexdigest()
-
-
-def describe_device() -> str:
-    """The device lessons run on here, in words."""
-    from dlcourse.mode import gpu_name
-
-    name = gpu_name()
-    return f"CPU ({os.cpu_count()} cores)" if name == "CPU" else name
 
 
 def execute(

@@ -1,4 +1,4 @@
-"""Produce the bundled language model: `python -m dlcourse.pretrain_text [--epochs N] [--out DIR]`.
+"""The offline language model: `python -m dlcourse_tools record language-model [--epochs N] [--out DIR]`.
 
 Task: predict the next word of Jane Austen's six novels (public domain), the offline world's Wikipedia.
 The text comes from the R package janeaustenr (Julia Silge, MIT licence), Debian's `r-cran-janeaustenr`,

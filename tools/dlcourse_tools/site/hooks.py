@@ -1,12 +1,12 @@
 """MkDocs hooks: bring the executed lessons and the quiz bank into the site.
 
 * Each lesson notebook of `lessons/` is executed with nbclient (cached by content, see
-  `dlcourse.notebooks`) and the executed copy is handed to mkdocs-jupyter to render. Its page gets
+  `dlcourse_tools.notebooks`) and the executed copy is handed to mkdocs-jupyter to render. Its page gets
   an "Open in Colab" link derived from `repo_url`, a download link and a line saying how and when
   it was executed. Its figures become separate compressed image files with alt text
-  (`dlcourse.site.figures`).
-* The classify page gets the site's model as ONNX and ONNX Runtime Web (`dlcourse.site.classify`).
-* Pages with formulas load KaTeX, fetched from the npm registry before the build (`dlcourse.site.maths`).
+  (`dlcourse_tools.site.figures`).
+* The classify page gets the site's model as ONNX and ONNX Runtime Web (`site.classify`).
+* Pages with formulas load KaTeX, fetched from the npm registry before the build (`site.maths`).
 * Each quiz file of `quiz/` becomes a generated quiz page plus JSON data for the browser renderer;
   the bank is linted first, so a broken quiz fails the build.
 """
@@ -26,15 +26,16 @@ from mkdocs.structure.files import File, Files
 from mkdocs.structure.pages import Page
 
 from dlcourse.lessons import LESSONS, by_name
-from dlcourse.notebooks import ExecutedLesson, LessonRunError, execute_cached
+from dlcourse.links import SITE_URL, colab_url
 from dlcourse.quiz.bank import lint, load_bank
 from dlcourse.quiz.client import client_quiz, static_text
-from dlcourse.site import classify, figures, maths, styles
-from dlcourse.site.links import SITE_URL, colab_url
+from dlcourse_tools.notebooks import ExecutedLesson, LessonRunError, execute_cached
+from dlcourse_tools.site import classify, figures, maths, styles
+from dlcourse_tools.site.effects import effects_page_section
 
 _executed: dict[str, ExecutedLesson] = {}
 _classify_transfer: list[str] = []  # the classify page's download, as a Markdown table
-_shared_styles: dict[str, str] = {}  # {file name: CSS} moved out of the lesson pages (dlcourse.site.styles)
+_shared_styles: dict[str, str] = {}  # {file name: CSS} moved out of the lesson pages (site.styles)
 _MATHJAX_LOADER = re.compile(r"<!-- Load mathjax -->.*?<!-- End of mathjax configuration -->", re.DOTALL)
 _PROSE_CODE_BLOCK = re.compile(r'(<div class="highlight">\s*<pre)(?![^>]*tabindex)')
 
@@ -68,7 +69,7 @@ def on_files(files: Files, config: MkDocsConfig) -> Files:
 
 
 def _add_classifier(files: Files, config: MkDocsConfig, root: Path) -> None:
-    """The classify page's model, examples, script and ONNX Runtime Web (`dlcourse.site.classify`)."""
+    """The classify page's model, examples, script and ONNX Runtime Web (`site.classify`)."""
     try:
         assets = classify.page_assets(root, root / ".cache" / "classify")
     except FileNotFoundError as err:
@@ -154,27 +155,52 @@ def _quiz_page(quiz, name: str) -> str:
     )
 
 
-GPU_RECORD = Path(__file__).resolve().parent / "gpu_lessons.json"  # `dlcourse bench lessons --full --record`
+GPU_RECORD = Path(__file__).resolve().parent / "gpu_lessons.json"  # `bench lessons --full --record` on a GPU
 
 
 def gpu_seconds(record: Path = GPU_RECORD) -> dict[str, str]:
-    """Each lesson's measured full-mode run on a GPU, in words, from the record of a GPU run (if any)."""
+    """Each lesson's measured full-mode run on a GPU, in words, from the record of a GPU run (if any); a
+    lesson that stopped with an error says so."""
     if not record.exists():
         return {}
     run = json.loads(record.read_text())
-    note = "" if "T4" in run["device"] else " (not a T4)"
+    where = f"{run['device']}{'' if 'T4' in run['device'] else ' (not a T4)'}, {run['date']}"
     return {
-        r["lesson"]: f"{r['seconds']:.0f} s on {run['device']}{note}, {run['date']}" for r in run["lessons"]
+        r["lesson"]: f"{r['seconds']:.0f} s on {where}"
+        if "seconds" in r
+        else f"stopped with an error on {where}"
+        for r in run["lessons"]
     }
+
+
+def gpu_run_table(record: Path = GPU_RECORD) -> str:
+    """The Performance page's table of the last GPU run: versions, data, and each lesson's time or error."""
+    if not record.exists():
+        return "No lesson has been run in full mode on a GPU yet."
+    run = json.loads(record.read_text())
+    rows = [
+        f"Measured {run['date']} on {run['device']}: Python {run['python']}, torch {run['torch']}, "
+        f"fastai {run['fastai']}"
+        + "".join(f", {name} {version}" for name, version in run.get("packages", {}).items())
+        + f"; data: {run['data']}.",
+        "",
+        "| lesson | full mode on the GPU |",
+        "|---|---|",
+    ]
+    for r in sorted(run["lessons"], key=lambda r: r["lesson"]):
+        result = f"{r['seconds']:.0f} s" if "seconds" in r else f"stopped: {html.escape(r['error'])}"
+        rows.append(f"| {r['lesson'].removesuffix('.ipynb')} | {result.replace('|', '/')} |")
+    return "\n".join(rows)
 
 
 def on_page_markdown(markdown: str, page: Page, config: MkDocsConfig, files: Files) -> str:
     """The home page's course map (each lesson, what it teaches, how long it took to run here) and the
     Offline-mode page's tables of effects over seeds (from the record of `dlcourse.experiments`)."""
+    if "<!-- gpu-lessons -->" in markdown:
+        markdown = markdown.replace("<!-- gpu-lessons -->", gpu_run_table())
     if "<!-- classify-transfer -->" in markdown:
         markdown = markdown.replace("<!-- classify-transfer -->", _classify_transfer[0])
     if "<!-- offline-effects -->" in markdown:
-        from dlcourse.experiments import effects_page_section
         from dlcourse.offline_model import pretraining_paragraph
 
         markdown = markdown.replace("<!-- offline-model -->", pretraining_paragraph())

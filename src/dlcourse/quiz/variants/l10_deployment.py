@@ -13,7 +13,7 @@ import torch
 from torch import nn
 
 from dlcourse.quiz.bank import Variant
-from dlcourse.quiz.variants import ARCH_NAMES
+from dlcourse.quiz.variants.common import ARCH_NAMES
 
 SITE_CLASSES = ["Ankle_boot", "Sandal", "Sneaker", "bag", "shirt"]  # the classify page's model
 

@@ -1,7 +1,7 @@
 """Benchmark: the lesson code a learner would copy from fastai vs the course's full-mode path, same images.
 
-`dlcourse bench pipeline` writes a Pets-sized set of JPEGs (7,390 images around 500x375, Pets' 37
-breeds and file names; blotchy random pixels, since throughput does not depend on content), then in
+`python -m dlcourse_tools bench pipeline` writes a Pets-sized set of JPEGs (7,390 images around 500x375,
+Pets' 37 breeds and file names; blotchy random pixels, since throughput does not depend on content), then in
 one process runs `fine_tune(4)` of a ResNet-34 (random weights: throughput does not depend on them):
 (a) fastai's lesson code: `from_name_re`, `Resize(460)`, `aug_transforms(size=224, min_scale=0.75)`,
     `vision_learner(resnet34)` in single precision,
@@ -24,8 +24,8 @@ from pathlib import Path
 import torch
 
 import dlcourse.fastai_setup  # noqa: F401
-from dlcourse.data import BREED_PATTERN
 from dlcourse.mode import Mode
+from dlcourse.pets import BREED_PATTERN
 from dlcourse.rehearsal import BREEDS, write_pets_like
 
 
@@ -82,26 +82,17 @@ def plain_fastai(path: Path, cfg: Config) -> dict:
 def course_path(path: Path, cfg: Config, data_dir: Path) -> dict:
     """What a lesson runs in full mode: the cached `pets_dataloaders` and `vision_learner` in mixed
     precision, then fastai's fine_tune."""
-    import dataclasses
-    import os
-
-    from dlcourse import data
+    from dlcourse import pets
     from dlcourse.experiments import vision
+    from dlcourse.settings import environment
 
     mode = Mode("full", torch.cuda.is_available(), False, "benchmark")
-    full = dataclasses.replace(data.FULL, batch_size=cfg.batch_size, size=cfg.size)
-    if cfg != FULL:
-        full = dataclasses.replace(full, item_size=cfg.size + cfg.size // 8)
-    saved, data.FULL = data.FULL, full
-    os.environ["DLCOURSE_DATA"] = str(data_dir)
-    try:
+    with environment({"DLCOURSE_DATA": str(data_dir)}):  # where `cached` keeps the decoded photos
         start = time.perf_counter()
-        dls = data.pets_dataloaders(path, mode)
+        dls = pets.pets_dataloaders(path, mode, batch_size=cfg.batch_size, size=cfg.size)
         prepared = time.perf_counter() - start
         learn = vision(dls, mode, pretrained=False, path=data_dir)
         return {**_fine_tune(learn, cfg.epochs, start), "data_seconds": prepared}
-    finally:
-        data.FULL = saved
 
 
 def synthetic_ceiling(cfg: Config, steps: int = 30) -> float:

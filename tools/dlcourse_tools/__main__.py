@@ -1,0 +1,28 @@
+"""`python -m dlcourse_tools bench WHAT [options]` or `python -m dlcourse_tools record WHAT [options]`."""
+
+import sys
+from importlib import import_module
+
+COMMANDS = {
+    ("bench", "conv"): ("dlcourse_tools.bench.conv", "main"),
+    ("bench", "site"): ("dlcourse_tools.bench.site", "main"),
+    ("bench", "pipeline"): ("dlcourse_tools.bench.pipeline", "main"),
+    ("bench", "lessons"): ("dlcourse_tools.bench.lessons", "main"),
+    ("record", "experiments"): ("dlcourse_tools.records", "record_experiments"),
+    ("record", "site-classifier"): ("dlcourse_tools.records", "record_site_classifier"),
+    ("record", "offline-model"): ("dlcourse_tools.pretrain", "main"),
+    ("record", "language-model"): ("dlcourse_tools.pretrain_text", "main"),
+}
+
+
+def main(argv: list[str]) -> None:
+    if tuple(argv[:2]) not in COMMANDS:
+        sys.exit(
+            "usage: python -m dlcourse_tools " + " | ".join(" ".join(c) for c in COMMANDS) + " [options]"
+        )
+    module, function = COMMANDS[tuple(argv[:2])]
+    getattr(import_module(module), function)(argv[2:])
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
