@@ -90,7 +90,11 @@ bench: install $(VENDOR)
 	$(BIN)/python -m dlcourse_tools bench lessons --repeat 3
 
 # Rebuild the records and models shipped in the package (long runs; each writes into src/dlcourse/weights).
-records: install
+# The offline model reads Debian's Fashion-MNIST; the language model reads Jane Austen's novels from
+# Debian's r-cran-janeaustenr (with R).
+records: install system-deps
+	@command -v Rscript >/dev/null && [ -d /usr/lib/R/site-library/janeaustenr ] || { $(SUDO) apt-get update -qq && \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq r-cran-janeaustenr >/dev/null; }
 	$(BIN)/python -m dlcourse_tools record offline-model
 	$(BIN)/python -m dlcourse_tools record language-model
 	$(BIN)/python -m dlcourse_tools record site-classifier

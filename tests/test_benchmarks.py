@@ -29,3 +29,21 @@ def test_site_benchmark_weighs_a_lesson_page_with_its_figures(site):
     assert weight["html"] == html.stat().st_size
     assert weight["images"] == sum((html.parent / src).stat().st_size for src in figures) > 0
     assert weight["scripts and styles"] >= (site / "assets/quiz.js").stat().st_size
+
+
+def test_the_tools_command_names_every_benchmark_and_record():
+    import subprocess
+    import sys
+
+    from dlcourse_tools.__main__ import COMMANDS
+
+    wrong = subprocess.run(
+        [sys.executable, "-m", "dlcourse_tools", "bench", "nothing"], capture_output=True, text=True
+    )
+    assert wrong.returncode != 0
+    for command in COMMANDS:
+        assert " ".join(command) in wrong.stderr
+        help_text = subprocess.run(
+            [sys.executable, "-m", "dlcourse_tools", *command, "--help"], capture_output=True, text=True
+        )
+        assert help_text.returncode == 0 and "usage:" in help_text.stdout, (command, help_text.stderr[-500:])

@@ -78,6 +78,12 @@ def stdout(lesson) -> str:
     return "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.outputs)
 
 
+def test_lesson_2_reads_pets_from_fastais_data_folder(full_mode_lessons, full_env):
+    """What lesson 2 shows a learner in full mode: the count and folder of fastai's Pets download."""
+    images = f"{full_env['FASTAI_HOME']}/data/oxford-iiit-pet/images"
+    assert f"{PER_BREED * 37} images in {images}" in stdout(full_mode_lessons["02_cnn_training.ipynb"])
+
+
 def test_lesson_5_trains_the_bigger_model_in_full_mode(full_mode_lessons):
     assert "ResNet-50 final error rate:" in stdout(full_mode_lessons["05_unfreezing.ipynb"])
 

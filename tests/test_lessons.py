@@ -3,6 +3,7 @@ offline (the time each takes is a benchmark, `python -m dlcourse_tools bench les
 
 import re
 import tomllib
+from urllib.parse import urlparse
 
 import nbformat
 import pytest
@@ -53,12 +54,47 @@ def test_install_cell_pins_this_repository_and_release(notebook):
 
 
 @pytest.mark.parametrize("notebook", LESSONS, ids=lambda p: p.name)
-def test_first_cell_links_to_colab_from_the_configured_repository(notebook):
-    from dlcourse.links import colab_url
+def test_first_cell_links_to_colab_kaggle_and_studio_lab_from_the_configured_repository(notebook):
+    from dlcourse.links import launch_links
 
     first = nbformat.read(notebook, as_version=4).cells[0]
     assert first.cell_type == "markdown"
-    assert f"[Open in Colab]({colab_url(mkdocs_config().repo_url, notebook.name)})" in first.source
+    links = launch_links(mkdocs_config().repo_url, notebook.name)
+    assert " · ".join(f"[{label}]({url})" for label, url in links.items()) in first.source
+
+
+@pytest.mark.parametrize("notebook", LESSONS, ids=lambda p: p.name)
+def test_every_launch_url_has_its_services_form(notebook):
+    """The forms each service documents for opening a notebook of a public GitHub repository."""
+    from dlcourse.links import launch_links
+
+    repo = urlparse(mkdocs_config().repo_url).path.strip("/")
+    file = f"{repo}/blob/main/lessons/{notebook.name}"
+    assert launch_links(mkdocs_config().repo_url, notebook.name) == {
+        "Open in Colab": f"https://colab.research.google.com/github/{file}",
+        "Open in Kaggle": f"https://kaggle.com/kernels/welcome?src=https://github.com/{file}",
+        "Open in SageMaker Studio Lab": f"https://studiolab.sagemaker.aws/import/github/{file}",
+    }
+    for url in launch_links(mkdocs_config().repo_url, notebook.name).values():
+        parsed = urlparse(url)
+        assert parsed.scheme == "https" and parsed.netloc and " " not in url
+
+
+@pytest.mark.parametrize("notebook", LESSONS, ids=lambda p: p.name)
+def test_install_cell_installs_only_where_the_course_is_missing(notebook):
+    """The first code cell runs pip on Colab, Kaggle or Studio Lab (no dlcourse there yet), never where the
+    course is installed: run here, it changes nothing and says nothing."""
+    import contextlib
+    import io
+    import subprocess
+
+    first = next(c for c in nbformat.read(notebook, as_version=4).cells if c.cell_type == "code")
+    calls = []
+    out = io.StringIO()
+    with pytest.MonkeyPatch.context() as mp, contextlib.redirect_stdout(out):
+        mp.setattr(subprocess, "run", lambda *a, **k: calls.append(a))
+        exec(first.source, {})
+    assert calls == [] and out.getvalue() == ""
 
 
 @pytest.mark.parametrize("notebook", LESSONS, ids=lambda p: p.name)

@@ -1,5 +1,6 @@
 """The site builds strictly from the executed lessons, offline, with working lesson links."""
 
+import hashlib
 from urllib.parse import urlparse
 
 import nbformat
@@ -7,7 +8,7 @@ import pytest
 from bs4 import BeautifulSoup
 from PIL import Image
 
-from dlcourse.links import colab_url
+from dlcourse.links import launch_links
 
 from support import LESSONS, ROOT
 
@@ -33,8 +34,8 @@ def test_lesson_page_has_its_figures_and_links(site, notebook):
         assert Image.open(site / "lessons" / notebook.stem / img["src"]).format == "WEBP"
     styles = soup.select_one('link[href*="assets/notebook-"]')  # shared by the lessons, not inline
     assert (site / "lessons" / notebook.stem / styles["href"]).stat().st_size > 100_000
-    colab = soup.find("a", string="Open in Colab")
-    assert colab["href"] == colab_url("https://github.com/dlcourse/dlcourse", notebook.name)
+    for label, url in launch_links("https://github.com/dlcourse/dlcourse", notebook.name).items():
+        assert soup.find("a", string=label)["href"] == url, label
     download = soup.find("a", string="Download notebook")
     assert (site / "lessons" / notebook.stem / download["href"]).resolve() == site / "lessons" / notebook.name
     assert (site / "lessons" / notebook.name).read_bytes() == notebook.read_bytes()
@@ -104,6 +105,22 @@ def test_course_map_gpu_column_comes_from_a_gpu_runs_record(tmp_path):
     assert gpu_seconds(record) == {
         "02_cnn_training.ipynb": "41 s on NVIDIA H100 80GB HBM3 (not a T4), 2026-11-23",
         "07_multi_label.ipynb": "stopped with an error on NVIDIA H100 80GB HBM3 (not a T4), 2026-11-23",
+    }
+    lessons = tmp_path / "lessons"
+    lessons.mkdir()
+    (lessons / "02_cnn_training.ipynb").write_text("as it ran")
+    (lessons / "07_multi_label.ipynb").write_text("changed")
+    ran = hashlib.sha256(b"as it ran").hexdigest()
+    record.write_text(record.read_text().replace('"seconds": 41.4}', f'"seconds": 41.4, "sha256": "{ran}"}}'))
+    record.write_text(
+        record.read_text().replace(
+            '"error": "RuntimeError: a | b"}', f'"error": "RuntimeError: a | b", "sha256": "{ran}"}}'
+        )
+    )
+    assert gpu_seconds(record, lessons) == {
+        "02_cnn_training.ipynb": "41 s on NVIDIA H100 80GB HBM3 (not a T4), 2026-11-23",
+        "07_multi_label.ipynb": "stopped with an error on NVIDIA H100 80GB HBM3 (not a T4), 2026-11-23"
+        " (the lesson has changed since)",
     }
     table = gpu_run_table(record)
     assert (

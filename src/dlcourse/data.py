@@ -63,6 +63,8 @@ def download(url: str, what: str, timeout_s: float = 3.0) -> Path:
         raise DataError(f"downloading {what} to {extracted} failed: {err}. {OFFLINE_HINT}") from err
 
 
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
+
 # What a generated folder must hold: each file's path inside it, and its exact text or bytes, a check of
 # the file (a function of its path), or None when its presence is enough.
 Expected = dict[str, "str | bytes | Callable[[Path], bool] | None"]
@@ -101,9 +103,9 @@ def write_folder_once(dest: Path, expected: Expected, write: Callable[[Path], No
 
 
 def holds(folder: Path, expected: Expected) -> bool:
-    """Whether every file of `expected` is in `folder` as expected, and each of its subfolders holds no
-    other file of the kinds (endings) expected there: other kinds, such as a learner's exported model,
-    may sit beside them."""
+    """Whether every file of `expected` is in `folder` as expected, and no folder of `expected` holds
+    other images: those would change the data set. Other files, such as a learner's exported model or
+    training log, may sit beside them."""
     try:
         for name, want in expected.items():
             path = folder / name
@@ -115,16 +117,13 @@ def holds(folder: Path, expected: Expected) -> bool:
                 ok = (path.read_text() if isinstance(want, str) else path.read_bytes()) == want
             if not ok:
                 return False
-        kinds: dict[Path, set[str]] = {}
-        for name in expected:
-            kinds.setdefault(Path(name).parent, set()).add(Path(name).suffix)
-        found = {
+        images = {
             str(sub / entry)
-            for sub, suffixes in kinds.items()
+            for sub in {Path(name).parent for name in expected}
             for entry in os.listdir(folder / sub)
-            if Path(entry).suffix in suffixes
+            if Path(entry).suffix.lower() in IMAGE_SUFFIXES
         }
-        return found == {str(Path(name)) for name in expected}
+        return images <= {str(Path(name)) for name in expected}
     except OSError:
         return False
 

@@ -88,19 +88,3 @@ def detect_mode(override: str | None = None) -> Mode:
         return Mode("full", gpu, internet, "a GPU and the internet are available")
     missing = " and ".join(x for x, ok in (("no GPU", gpu), ("no internet", internet)) if not ok)
     return Mode("offline", gpu, internet, f"{missing}; using the bundled data and model")
-
-
-def report(mode: Mode) -> None:
-    """Print the mode for a learner, with how to get a GPU on Colab when there is none."""
-    import sys
-
-    print(mode.describe())
-    if "google.colab" in sys.modules and not mode.gpu:
-        print(
-            "No GPU: in Colab choose Runtime > Change runtime type > GPU (T4), then run the notebook again."
-        )
-    if mode.offline:
-        print(
-            "Offline mode: small data sets and models that come with the course stand in for the full "
-            "ones; the lesson says which."
-        )

@@ -88,7 +88,7 @@ def labels_csv(mosaics: list[Mosaic], labels: np.ndarray) -> str:
 
 def write_mosaics(dest: Path, n: int = OFFLINE_MOSAICS, seed: int = 0) -> Path:
     """`n` mosaics in Planet's layout under `dest`, written once, safely when processes race (as
-    `dlcourse.pets.write_fashion`); a copy with other files or other labels is replaced."""
+    `dlcourse.pets.write_fashion`); a copy with other images or other labels is replaced."""
     photos, labels, _ = fashion_mnist.lesson_images()
     mosaics = plan_mosaics(n, len(labels), seed)
     csv = labels_csv(mosaics, labels)

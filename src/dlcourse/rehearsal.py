@@ -151,7 +151,7 @@ def install_imdb_sample(n: int = 40, words: tuple[int, int] = (20, 60), seed: in
     from dlcourse.data import untar_data_path
 
     folder = untar_data_path(URLs.IMDB_SAMPLE)
-    if (folder / "texts.csv").is_file():
+    if (folder / "texts.csv").is_file() and len(pd.read_csv(folder / "texts.csv")) == n:
         return folder
     rng = np.random.default_rng(seed)
     shortest, longest = words

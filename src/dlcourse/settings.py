@@ -156,5 +156,5 @@ def environment(values: dict[str, str]):
         yield
     finally:
         for name, value in saved.items():
-            os.environ.pop(name) if value is None else os.environ.__setitem__(name, value)
+            os.environ.pop(name, None) if value is None else os.environ.__setitem__(name, value)
         fastai_cfg.cache_clear()

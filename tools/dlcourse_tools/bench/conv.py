@@ -6,6 +6,7 @@ Prints median wall times and the ratio (goal: within 5x of torch).
 
 from __future__ import annotations
 
+import argparse
 import statistics
 import time
 from collections.abc import Callable
@@ -50,6 +51,8 @@ def run(size: int = 224, channels: int = 3, n_kernels: int = 16, repeats: int = 
 
 def main(argv: list[str] | None = None) -> None:
     import torch
+
+    argparse.ArgumentParser(description=__doc__.splitlines()[0]).parse_args(argv)
 
     times = run()
     print(

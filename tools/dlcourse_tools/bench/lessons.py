@@ -8,6 +8,7 @@ FILE` writes the figures as JSON (the course map's GPU column reads the file of 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import importlib.metadata
 import json
 import platform
@@ -55,11 +56,14 @@ def run(
                     for _ in range(repeat)
                 ]
             except Exception as err:  # noqa: BLE001 - recorded, and the next lesson runs
-                rows.append({"lesson": nb.name, "error": str(err).strip().splitlines()[-1][:300]})
+                rows.append(
+                    {"lesson": nb.name, "error": str(err).strip().splitlines()[0][:300]}
+                )  # cell, ename: evalue
                 print(f"  {nb.name:28} failed: {rows[-1]['error']}", flush=True)
             else:
                 rows.append({"lesson": nb.name, "seconds": statistics.median(seconds), "runs": seconds})
                 print(f"  {nb.name:28} {rows[-1]['seconds']:7.1f} s   (runs: {seconds})", flush=True)
+            rows[-1]["sha256"] = hashlib.sha256(nb.read_bytes()).hexdigest()  # the lesson as it ran
             if on_row:
                 on_row(rows)
     return rows

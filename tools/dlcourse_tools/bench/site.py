@@ -7,6 +7,7 @@ temporary folder, so the clean build really starts without executed lessons, and
 
 from __future__ import annotations
 
+import argparse
 import os
 import shutil
 import subprocess
@@ -72,7 +73,7 @@ def build(workdir: Path) -> float:
     env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
     start = time.perf_counter()
     subprocess.run(
-        [str(Path(sys.executable).parent / "mkdocs"), "build", "--strict", "-q"],
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "-q"],
         cwd=workdir,
         env=env,
         check=True,
@@ -82,9 +83,11 @@ def build(workdir: Path) -> float:
 
 
 def main(argv: list[str] | None = None) -> None:
-    argv = sys.argv[1:] if argv is None else argv
-    if argv[:1] == ["--built"]:
-        print_page_weights(Path(argv[1]))
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--built", type=Path, metavar="SITE", help="only the page weights of a built site")
+    args = parser.parse_args(argv)
+    if args.built:
+        print_page_weights(args.built)
         return
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp) / "course"

@@ -2,9 +2,9 @@
 
 * Each lesson notebook of `lessons/` is executed with nbclient (cached by content, see
   `dlcourse_tools.notebooks`) and the executed copy is handed to mkdocs-jupyter to render. Its page gets
-  an "Open in Colab" link derived from `repo_url`, a download link and a line saying how and when
-  it was executed. Its figures become separate compressed image files with alt text
-  (`dlcourse_tools.site.figures`).
+  "Open in Colab", "Open in Kaggle" and "Open in SageMaker Studio Lab" links derived from `repo_url`, a
+  download link and a line saying how and when it was executed. Its figures become separate compressed
+  image files with alt text (`dlcourse_tools.site.figures`).
 * The classify page gets the site's model as ONNX and ONNX Runtime Web (`site.classify`).
 * Pages with formulas load KaTeX, fetched from the npm registry before the build (`site.maths`).
 * Each quiz file of `quiz/` becomes a generated quiz page plus JSON data for the browser renderer;
@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import html
 import json
 import re
@@ -26,7 +27,7 @@ from mkdocs.structure.files import File, Files
 from mkdocs.structure.pages import Page
 
 from dlcourse.lessons import LESSONS, by_name
-from dlcourse.links import SITE_URL, colab_url
+from dlcourse.links import SITE_URL, launch_links
 from dlcourse.quiz.bank import lint, load_bank
 from dlcourse.quiz.client import client_quiz, static_text
 from dlcourse_tools.notebooks import ExecutedLesson, LessonRunError, execute_cached
@@ -155,22 +156,29 @@ def _quiz_page(quiz, name: str) -> str:
     )
 
 
+ROOT = Path(__file__).resolve().parents[3]  # the course's checkout
 GPU_RECORD = Path(__file__).resolve().parent / "gpu_lessons.json"  # `bench lessons --full --record` on a GPU
 
 
-def gpu_seconds(record: Path = GPU_RECORD) -> dict[str, str]:
+def gpu_seconds(record: Path = GPU_RECORD, lessons: Path = ROOT / "lessons") -> dict[str, str]:
     """Each lesson's measured full-mode run on a GPU, in words, from the record of a GPU run (if any); a
-    lesson that stopped with an error says so."""
+    lesson that stopped with an error says so, and a lesson changed since the run says that too."""
     if not record.exists():
         return {}
     run = json.loads(record.read_text())
     where = f"{run['device']}{'' if 'T4' in run['device'] else ' (not a T4)'}, {run['date']}"
-    return {
-        r["lesson"]: f"{r['seconds']:.0f} s on {where}"
-        if "seconds" in r
-        else f"stopped with an error on {where}"
-        for r in run["lessons"]
-    }
+    words = {}
+    for r in run["lessons"]:
+        text = f"{r['seconds']:.0f} s on {where}" if "seconds" in r else f"stopped with an error on {where}"
+        notebook = lessons / r["lesson"]
+        if (
+            "sha256" in r
+            and notebook.exists()
+            and hashlib.sha256(notebook.read_bytes()).hexdigest() != r["sha256"]
+        ):
+            text += " (the lesson has changed since)"
+        words[r["lesson"]] = text
+    return words
 
 
 def gpu_run_table(record: Path = GPU_RECORD) -> str:
@@ -233,9 +241,12 @@ def on_page_content(content: str, page: Page, config: MkDocsConfig, files: Files
     meta = lesson.metadata
     banner = (
         '<div class="dlcourse-lesson-bar">'
-        f'<a class="md-button md-button--primary" href="{html.escape(colab_url(config.repo_url, name))}">'
-        "Open in Colab</a> "
-        f'<a class="md-button" href="../{name}" download>Download notebook</a>'
+        + " ".join(
+            f'<a class="{"md-button md-button--primary" if i == 0 else "md-button"}" '
+            f'href="{html.escape(url)}">{label}</a>'
+            for i, (label, url) in enumerate(launch_links(config.repo_url, name).items())
+        )
+        + f' <a class="md-button" href="../{name}" download>Download notebook</a>'
         f'<p class="dlcourse-run-info">This page was executed in {html.escape(meta["mode"])} mode on '
         f"{html.escape(meta['device'])}, {html.escape(meta['executed_at'])}, in {meta['seconds']:.0f} s.</p>"
         "</div>"
