@@ -113,4 +113,4 @@ pin:
 	sed -i -E 's#(dlcourse(\[[a-z]+\])? @ git\+[^@"]*)@v[^"\\]*#\1@v$(VERSION)#' lessons/*.ipynb src/dlcourse/space/requirements.txt
 
 clean:
-	rm -rf site .cache .pytest_cache .hypothesis
+	rm -rf site build .cache .pytest_cache .hypothesis  # build/: setuptools never removes a deleted module from it

@@ -5,14 +5,14 @@ from packaging.specifiers import SpecifierSet
 
 from dlcourse import doctor
 from dlcourse.doctor import Machine, checkup
-from dlcourse.mode import Mode
+from dlcourse.mode import REQUESTED_OFFLINE, Mode
 
 NEEDED = {"python": SpecifierSet(">=3.11"), "fastai": SpecifierSet(">=2.8,<2.9")}
 VERSIONS = {"python": "3.12.3", "torch": "2.11.0", "fastai": "2.8.8", "dlcourse": "0.1.0"}
 FULL = Mode("full", True, True, "a GPU and the internet are available")
 NO_GPU = Mode("offline", False, True, "no GPU; using the bundled data and model")
 NOTHING = Mode("offline", False, False, "no GPU and no internet; using the bundled data and model")
-ASKED = Mode("offline", True, False, "requested (DLCOURSE_MODE=offline or --offline)")
+ASKED = Mode("offline", True, False, REQUESTED_OFFLINE)
 
 
 @pytest.fixture(autouse=True)

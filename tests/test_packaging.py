@@ -62,13 +62,15 @@ def test_wheel_ships_bank_renderer_and_theme_override(tmp_path):
         "names = [m.name for m in pkgutil.walk_packages(dlcourse.__path__, 'dlcourse.')]; "
         "[importlib.import_module(n) for n in names]; print(len(names))"
     )
-    imported = subprocess.run(
-        [sys.executable, "-c", every_module],
-        cwd=tmp_path,
-        env={"PYTHONPATH": str(target)},
-        capture_output=True,
-        text=True,
-    )
+
+    def in_the_wheel(code: str) -> subprocess.CompletedProcess:
+        """`code` run by a Python that finds dlcourse only in the installed wheel."""
+        env = {"PYTHONPATH": str(target)}
+        return subprocess.run(
+            [sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True
+        )
+
+    imported = in_the_wheel(every_module)
     assert imported.returncode == 0, imported.stderr[-2000:]
     shipped = [
         n for n in names if n.startswith("dlcourse/") and n.endswith(".py") and n != "dlcourse/__init__.py"
@@ -81,14 +83,8 @@ def test_wheel_ships_bank_renderer_and_theme_override(tmp_path):
         "quiz = q.load_quiz('01'); html = q.show('01')._repr_html_(); "
         "print(quiz.path.parent.name, len(quiz.questions), 'DLQuiz.mount' in html)"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", probe],
-        cwd=tmp_path,
-        env={"PYTHONPATH": str(target)},
-        capture_output=True,
-        text=True,
-        check=True,
-    )
+    out = in_the_wheel(probe)
+    assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.split() == [
         "data",
         str(len(__import__("dlcourse.quiz").quiz.load_quiz("01").questions)),

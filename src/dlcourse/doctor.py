@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
 
-from dlcourse.mode import Mode, gpu_name
+from dlcourse.mode import REQUESTED_OFFLINE, Mode, gpu_name
 
 # Where to switch on a GPU, on the services whose "Open in ..." links the lesson pages give.
 GPU_MENU = {
@@ -70,7 +70,7 @@ def checkup(mode: Mode, machine: Machine, needed: dict[str, SpecifierSet]) -> li
     lines.append(f"GPU: {gpu_name() if mode.gpu else 'none'}")
     if mode.internet:
         lines.append("full data sets and pretrained weights: their server can be reached")
-    elif mode.reason.startswith("requested (DLCOURSE_MODE=offline"):
+    elif mode.reason == REQUESTED_OFFLINE:
         lines.append("full data sets and pretrained weights: not checked, offline mode was asked for")
     else:
         lines.append("full data sets and pretrained weights: their server cannot be reached from here")

@@ -12,6 +12,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 PETS_HOST = ("s3.amazonaws.com", 443)  # where fastai's URLs.PETS lives
+REQUESTED_OFFLINE = (
+    "requested (DLCOURSE_MODE=offline or --offline)"  # the reason; the internet is not checked
+)
 
 
 class ModeError(ValueError):
@@ -80,7 +83,7 @@ def detect_mode(override: str | None = None) -> Mode:
             "to choose automatically"
         )
     if requested == "offline":
-        return Mode("offline", gpu, False, "requested (DLCOURSE_MODE=offline or --offline)")
+        return Mode("offline", gpu, False, REQUESTED_OFFLINE)
     internet = has_internet()
     if requested == "full":
         return Mode("full", gpu, internet, "requested")

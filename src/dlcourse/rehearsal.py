@@ -27,6 +27,8 @@ import torch
 from fastai.callback.core import Callback, CancelFitException
 from PIL import Image
 
+from dlcourse.settings import SHRINK, environment
+
 CATS = (
     "Abyssinian Bengal Birman Bombay British_Shorthair Egyptian_Mau Maine_Coon Persian Ragdoll "
     "Russian_Blue Siamese Sphynx"
@@ -240,8 +242,6 @@ SHORT_EPOCHS = (
 def shrink_env(batch_size: int = 4, size: int = 64) -> dict[str, str]:
     """The environment a test harness starts a lesson's kernel with: full mode's batches and images made
     small (`dlcourse.settings.SHRINK`), the full-mode code path at a fraction of the compute."""
-    from dlcourse.settings import SHRINK
-
     return {SHRINK: f"{batch_size}x{size}"}
 
 
@@ -273,8 +273,6 @@ def prepare_full_mode(
 ) -> dict[str, str]:
     """Lay out the stand-ins under `home`; returns the environment a lesson kernel needs to find them.
     The defaults are a test's small stand-ins; `REAL_SIZES` are the downloads' own."""
-    from dlcourse.settings import environment
-
     env = rehearsal_env(home)
     words = REAL_REVIEW_LENGTH if imdb_reviews >= REAL_SIZES["imdb_reviews"] else (20, 60)
     with environment(env):
