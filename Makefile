@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml tools/pyproject.toml con
 
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: install system-deps vendor katex serve site test test-fast lint bench records strip hooks pin clean
+.PHONY: install system-deps vendor katex serve site test test-fast test-colab lint bench records strip hooks pin clean
 
 install: $(STAMP)
 
@@ -71,6 +71,11 @@ test: install system-deps $(AXE) $(VENDOR)
 	$(BIN)/ruff check src tests tools
 	$(BIN)/ruff format --check src tests tools
 	$(BIN)/python -m pytest
+
+# The Colab twin alone (Colab's Python and package versions; `make test` runs it too), its result recorded for
+# the Performance page.
+test-colab: install
+	$(BIN)/python -m dlcourse_tools colab twin --record tools/dlcourse_tools/site/colab_twin.json
 
 # The inner loop: everything but the minutes-long runs and the browser.
 test-fast: install $(VENDOR)

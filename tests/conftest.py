@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from dlcourse_tools.notebooks import execute_cached
+from dlcourse_tools import colab
+from dlcourse_tools.notebooks import execute_cached, two_at_a_time
 
 from support import LESSONS, ROOT
 
@@ -26,6 +27,39 @@ CHROMIUM_ARGS = [
 ]
 
 
+COLAB_BUILD = pytest.StashKey[tuple]()
+
+
+def pytest_collection_finish(session):
+    """When the Colab twin's tests are to run and the twin is not built yet, start building it now: that is
+    pip and the disk, little CPU, so it proceeds while the tests before them run."""
+    if session.config.option.collectonly or (colab.twin_folder() / "twin.json").exists():
+        return
+    if not any(item.path.name == "test_colab_twin.py" for item in session.items):
+        return
+    log = ROOT / ".cache" / "colab-build.log"
+    log.parent.mkdir(exist_ok=True)
+    with log.open("w") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "dlcourse_tools.colab", "build"], stdout=out, stderr=subprocess.STDOUT
+        )
+    session.config.stash[COLAB_BUILD] = (process, log)
+
+
+def pytest_sessionfinish(session):
+    """A build still going when the session ends (stopped early) is stopped; the next session starts over."""
+    building = session.config.stash.get(COLAB_BUILD, None)
+    if building is not None and building[0].poll() is None:
+        building[0].terminate()
+        building[0].wait()
+
+
+@pytest.fixture(scope="session")
+def colab_twin_build(request):
+    """(the background build's process, its log), or None when none was started."""
+    return request.config.stash.get(COLAB_BUILD, None)
+
+
 @pytest.fixture(scope="module")
 def root(tmp_path_factory):
     """A fresh DLCOURSE_DATA for one test module: the offline data sets it writes land there."""
@@ -39,7 +73,7 @@ def root(tmp_path_factory):
 def executed_lessons():
     """{notebook name: ExecutedLesson}, run offline exactly as the site build runs them."""
     cache = ROOT / ".cache" / "executed" / "lessons"
-    return {nb.name: execute_cached(nb, cache, extra_dirs=(ROOT / "quiz",)) for nb in LESSONS}
+    return two_at_a_time(lambda nb: execute_cached(nb, cache, extra_dirs=(ROOT / "quiz",)), LESSONS)
 
 
 @pytest.fixture(scope="session")

@@ -1,4 +1,4 @@
-"""What several test modules share: where things are, how the lesson runs are spread over two cores, and
+"""What several test modules share: where things are, the threads of a rehearsal's lesson runs, and
 how a learner's image folder gets damaged (with the errors the course gives for each damage)."""
 
 from pathlib import Path
@@ -9,32 +9,9 @@ ROOT = Path(__file__).resolve().parents[1]
 LESSONS = [ROOT / lesson.notebook for lesson in REGISTRY]
 
 
-# Two lessons at a time, one thread each: on two cores that finishes sooner than one after the other on
-# two threads (for the rehearsals, which check that lessons run, not how long they take). Lessons 2 and
-# 10 both export `export.pkl` into the Pets folder, so they share a lane and never run at once.
+# The rehearsals run two lessons at a time (`dlcourse_tools.notebooks.two_at_a_time`), one thread each: they
+# check that lessons run, not what they compute.
 ONE_THREAD = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
-LANES = (
-    ("02_cnn_training", "10_deployment", "03_lr_finder", "07_multi_label", "09_text"),
-    ("01_convolutions", "04_one_cycle", "05_unfreezing", "06_data_blocks", "08_segmentation"),
-)
-
-
-def two_at_a_time(run, notebooks):
-    """{notebook name: run(notebook)}: the notebooks of each of `LANES` one after the other, the two
-    lanes at once (each notebook in its own kernel process)."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    by_stem = {nb.stem: nb for nb in notebooks}
-    assert sorted(by_stem) == sorted(sum(LANES, ())), "every lesson belongs to one lane"
-
-    def run_lane(lane):
-        return {f"{stem}.ipynb": run(by_stem[stem]) for stem in lane}
-
-    with ThreadPoolExecutor(len(LANES)) as pool:
-        results = {}
-        for done in pool.map(run_lane, LANES):
-            results.update(done)
-    return {nb.name: results[nb.name] for nb in notebooks}
 
 
 def damage(folder, fault):

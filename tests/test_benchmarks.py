@@ -1,5 +1,7 @@
 """The conv benchmark runs and reports the three timings (figures are printed, not asserted)."""
 
+import pytest
+
 from dlcourse_tools.bench import conv
 
 
@@ -31,11 +33,13 @@ def test_site_benchmark_weighs_a_lesson_page_with_its_figures(site):
     assert weight["scripts and styles"] >= (site / "assets/quiz.js").stat().st_size
 
 
-def test_the_tools_command_names_every_benchmark_and_record():
+def test_the_tools_command_names_every_benchmark_and_record(capsys):
+    """A wrong command lists every command; each command's --help gives its usage (called in this process:
+    the same `main` that `python -m dlcourse_tools` runs)."""
     import subprocess
     import sys
 
-    from dlcourse_tools.__main__ import COMMANDS
+    from dlcourse_tools.__main__ import COMMANDS, main
 
     wrong = subprocess.run(
         [sys.executable, "-m", "dlcourse_tools", "bench", "nothing"], capture_output=True, text=True
@@ -43,7 +47,11 @@ def test_the_tools_command_names_every_benchmark_and_record():
     assert wrong.returncode != 0
     for command in COMMANDS:
         assert " ".join(command) in wrong.stderr
-        help_text = subprocess.run(
-            [sys.executable, "-m", "dlcourse_tools", *command, "--help"], capture_output=True, text=True
-        )
-        assert help_text.returncode == 0 and "usage:" in help_text.stdout, (command, help_text.stderr[-500:])
+    assert "colab refresh|closure|missing|build|twin" in wrong.stderr
+    for command in COMMANDS:
+        with pytest.raises(SystemExit) as done:
+            main([*command, "--help"])
+        assert done.value.code == 0 and "usage:" in capsys.readouterr().out, command
+    with pytest.raises(SystemExit) as done:
+        main(["colab", "nothing"])
+    assert "colab twin [--record FILE]" in str(done.value.code)

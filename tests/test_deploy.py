@@ -52,6 +52,23 @@ def test_the_wrapped_model_gives_fastais_probabilities(learn):
     assert torch.allclose(ours, probs[:300], atol=1e-5), (ours - probs[:300]).abs().max()
 
 
+def test_the_exported_copy_pools_with_the_same_numbers_and_leaves_the_learner_alone(learn):
+    """fastai's head pools with `AdaptiveMaxPool2d(1)`, which the ONNX exporter of Colab's torch cannot
+    translate: the copy that is exported computes the same maximum another way."""
+    model = deploy.pixels_to_probabilities(learn)
+    copy = deploy.exportable(model)
+    pools = [
+        type(m) for m in model.modules() if isinstance(m, (torch.nn.AdaptiveMaxPool2d, deploy.GlobalMaxPool))
+    ]
+    assert pools == [torch.nn.AdaptiveMaxPool2d]
+    assert not [m for m in copy.modules() if isinstance(m, torch.nn.AdaptiveMaxPool2d)]
+    pixels, _ = deploy.validation_pixels(learn, 64)
+    with torch.no_grad():
+        assert torch.equal(copy(pixels), model(pixels))
+        maps = torch.randn(3, 8, 5, 7)
+        assert torch.equal(deploy.GlobalMaxPool()(maps), torch.nn.AdaptiveMaxPool2d(1)(maps))
+
+
 def test_onnx_runtime_equals_pytorch_on_validation_images(learn, tmp_path):
     path = deploy.export_learner_onnx(learn, tmp_path / "model.onnx")
     pixels, labels = deploy.validation_pixels(learn, 300)

@@ -1,5 +1,7 @@
 """The checkup each lesson prints first: every branch, without the machines it describes."""
 
+import json
+
 import pytest
 from packaging.specifiers import SpecifierSet
 
@@ -92,3 +94,56 @@ def test_the_place_is_read_from_colabs_module_and_kaggles_variable(monkeypatch):
     assert doctor.this_machine().place == "Kaggle"
     monkeypatch.setitem(sys.modules, "google.colab", types.ModuleType("google.colab"))
     assert doctor.this_machine().place == "Colab"
+
+
+def record(tmp_path, device, lessons):
+    path = tmp_path / f"{device}.json"
+    path.write_text(json.dumps({"device": device, "date": "2026-12-04", "lessons": lessons}))
+    return path
+
+
+@pytest.fixture
+def records(tmp_path):
+    return {
+        "offline": record(tmp_path, "CPU (2 cores)", [{"lesson": "03_lr_finder.ipynb", "seconds": 49.4}]),
+        "full": record(
+            tmp_path,
+            "NVIDIA H200",
+            [{"lesson": "05_unfreezing.ipynb", "seconds": 113.1}, {"lesson": "07_x.ipynb", "error": "..."}],
+        ),
+    }
+
+
+def test_the_lessons_recorded_time_in_its_mode_is_given(records):
+    assert doctor.recorded_time("03", NOTHING, records) == (
+        "it took about 49 s in offline mode on a CPU with 2 cores, measured 2026-12-04"
+    )
+    assert doctor.recorded_time("05", FULL, records) == (
+        "it took about 2 min in full mode on an NVIDIA H200, a faster GPU than Colab's free T4, without the "
+        "downloads, measured 2026-12-04"
+    )
+
+
+def test_a_lesson_without_a_time_says_so_and_full_mode_on_a_cpu_is_not_given_a_gpus_time(records):
+    assert doctor.recorded_time("07", FULL, records) == "it has not been timed in full mode yet"
+    assert doctor.recorded_time("05", NOTHING, records) == "it has not been timed in offline mode yet"
+    on_a_cpu = doctor.recorded_time("05", Mode("full", False, True, "requested"), records)
+    assert on_a_cpu.startswith("no time was measured for full mode without a GPU")
+
+
+def test_the_time_is_the_line_after_the_mode(records, monkeypatch):
+    monkeypatch.setattr(doctor, "LESSON_TIMES", records)
+    out = checkup(NOTHING, Machine("this machine", VERSIONS), NEEDED, "03")
+    assert out[3].startswith("this lesson runs in offline mode") and out[4].startswith("lesson 03: it took")
+
+
+@pytest.mark.parametrize("mode", ["offline", "full"])
+def test_the_shipped_records_are_the_lessons_own(mode):
+    """Every lesson in the records is one of the course's, and offline every lesson has its time."""
+    from dlcourse.lessons import LESSONS
+
+    run = json.loads(doctor.LESSON_TIMES[mode].read_text())
+    names = {f"{lesson.name}.ipynb" for lesson in LESSONS}
+    assert {row["lesson"] for row in run["lessons"]} <= names
+    if mode == "offline":
+        assert {row["lesson"] for row in run["lessons"] if "seconds" in row} == names

@@ -97,6 +97,14 @@ def test_install_cell_installs_only_where_the_course_is_missing(notebook):
     assert calls == [] and out.getvalue() == ""
 
 
+@pytest.mark.parametrize("lesson", REGISTRY, ids=lambda lesson: lesson.name)
+def test_the_checkup_and_the_quiz_name_the_lessons_own_number(lesson):
+    """The number in the notebook's calls is the registry's: the checkup looks its recorded time up by it."""
+    source = "\n".join(c.source for c in nbformat.read(ROOT / lesson.notebook, as_version=4).cells)
+    assert re.findall(r"^doctor\([^,]+, \"(\d\d)\"\)", source, re.M) == [lesson.quiz]
+    assert re.findall(r"quiz\.show\(\"(\d\d)\"\)", source) == [lesson.quiz]
+
+
 @pytest.mark.parametrize("notebook", LESSONS, ids=lambda p: p.name)
 def test_executes_offline_top_to_bottom(executed_lessons, notebook):
     lesson = executed_lessons[notebook.name]
@@ -106,6 +114,8 @@ def test_executes_offline_top_to_bottom(executed_lessons, notebook):
     code_cells = [c for c in nb.cells if c.cell_type == "code"]
     assert all(c.execution_count for c in code_cells), "every code cell ran"
     assert not [o for c in code_cells for o in c.outputs if o.output_type == "error"]
+    checkup = "".join(o.get("text", "") for o in code_cells[1].outputs)
+    assert f"lesson {notebook.name[:2]}: it took about " in checkup, checkup
 
 
 def test_lesson_1_shows_the_photo_filtered_by_every_named_kernel(executed_lessons):

@@ -92,12 +92,12 @@ def test_no_request_leaves_the_site(site):
 
 
 def test_course_map_gpu_column_comes_from_a_gpu_runs_record(tmp_path):
-    from dlcourse_tools.site.hooks import gpu_run_table, gpu_seconds
+    from dlcourse_tools.site.hooks import gpu_seconds, lesson_times_table
 
     assert gpu_seconds(tmp_path / "none.json") == {}
     record = tmp_path / "gpu.json"
     record.write_text(
-        '{"device": "NVIDIA H100 80GB HBM3", "date": "2026-11-23", '
+        '{"mode": "full", "device": "NVIDIA H100 80GB HBM3", "date": "2026-11-23", '
         '"python": "3.12.3", "torch": "2.11.0", "fastai": "2.8.8", "data": "stand-ins", '
         '"lessons": [{"lesson": "02_cnn_training.ipynb", "seconds": 41.4}, '
         '{"lesson": "07_multi_label.ipynb", "error": "RuntimeError: a | b"}]}'
@@ -122,7 +122,8 @@ def test_course_map_gpu_column_comes_from_a_gpu_runs_record(tmp_path):
         "07_multi_label.ipynb": "stopped with an error on NVIDIA H100 80GB HBM3 (not a T4), 2026-11-23"
         " (the lesson has changed since)",
     }
-    table = gpu_run_table(record)
+    table = lesson_times_table(record)
+    assert "| lesson | full mode on the GPU |" in table
     assert (
         "| 02_cnn_training | 41 s |" in table and "| 07_multi_label | stopped: RuntimeError: a / b |" in table
     )

@@ -4,7 +4,7 @@
 #   GPU machine:   tools/colab_gpu.sh run      # writes $OUT/gpu_lessons.json, bench.log, executed.tar.gz
 # The GPU machine has no internet: the bundle is unpacked onto PYTHONPATH, the course installed from this
 # checkout, and the lessons run against stand-ins of the downloads' sizes (`python -m dlcourse_tools bench lessons --full`);
-# copy $OUT/gpu_lessons.json to tools/dlcourse_tools/site/gpu_lessons.json for the course map.
+# copy $OUT/gpu_lessons.json to src/dlcourse/weights/lesson_times_gpu.json (the course map and the checkup read it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUNDLE=.carry/colab-gpu-site.tar.xz
@@ -12,7 +12,8 @@ case "${1:-}" in
 bundle)
     # What the GPU machine's image lacks, at Colab's versions (cp312: that machine's Python).
     mkdir -p .carry && tmp=$(mktemp -d)
-    "${PY313:-$(ls -d ~/.pyenv/versions/3.13*/bin/python | tail -1)}" tools/colab_freeze.py missing >"$tmp/want.txt"  # Colab's Python
+    py313=$(PYTHONPATH=tools python3 -c "from dlcourse_tools.colab import colab_python; print(colab_python())")
+    PYTHONPATH=tools "$py313" -m dlcourse_tools.colab missing >"$tmp/want.txt"  # pip of Colab's Python resolves
     python3 -m pip download -q --no-deps --only-binary=:all: --python-version 3.12 --implementation cp \
         --platform manylinux_2_28_x86_64 --platform manylinux_2_27_x86_64 --platform manylinux_2_24_x86_64 \
         --platform manylinux_2_17_x86_64 --platform manylinux2014_x86_64 --platform manylinux_2_5_x86_64 \

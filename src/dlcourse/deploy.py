@@ -10,6 +10,7 @@ made by `python -m dlcourse_tools record site-classifier` in a clone of the cour
 
 from __future__ import annotations
 
+import copy
 import json
 import pickle
 import re
@@ -70,6 +71,24 @@ def validation_pixels(learn, n: int) -> tuple[torch.Tensor, list[str]]:
     return torch.cat(pixels)[:n].clamp(0, 1), labels[:n]
 
 
+class GlobalMaxPool(nn.Module):
+    """`nn.AdaptiveMaxPool2d(1)` written as the maximum over each channel's map: the same numbers."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x.amax(dim=(-2, -1), keepdim=True)
+
+
+def exportable(model: nn.Module) -> nn.Module:
+    """A copy of `model` with each `AdaptiveMaxPool2d` of output size 1 (fastai's head has one) replaced by
+    `GlobalMaxPool`: the ONNX exporter of torch 2.11, Colab's, has no translation for adaptive max pooling."""
+    model = copy.deepcopy(model)
+    for name, module in list(model.named_modules()):
+        if isinstance(module, nn.AdaptiveMaxPool2d) and module.output_size in (1, (1, 1)):
+            parent, _, attribute = name.rpartition(".")
+            setattr(model.get_submodule(parent) if parent else model, attribute, GlobalMaxPool())
+    return model
+
+
 def export_onnx(model: PixelsToProbabilities, classes: list[str], size: int, path: Path) -> Path:
     """One self-contained ONNX file (any number of images per call) and, beside it, `path`.json with the
     class names and the image size a page needs."""
@@ -78,7 +97,7 @@ def export_onnx(model: PixelsToProbabilities, classes: list[str], size: int, pat
     example = torch.rand(2, 3, size, size)
     with torch.no_grad():
         torch.onnx.export(
-            model.eval(),
+            exportable(model).eval(),
             (example,),
             str(path),
             dynamo=True,

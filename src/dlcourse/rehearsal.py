@@ -213,19 +213,22 @@ def install_weights(archs: tuple[str, ...] = FULL_MODE_ARCHS, seed: int = 0) -> 
 
 class ShortRuns(Callback):
     """Short epochs: each fit sees only the first `train_batches` batches of the training set per epoch
-    (the schedules and metrics stay consistent), and `lr_find` stops after `lr_find_batches` steps.
-    Only for rehearsals: the numbers mean nothing."""
+    (the schedules and metrics stay consistent) and validates on the first `valid_items` items of the
+    validation set, or one batch if that is more (from then on, predictions and interpretation see those
+    too), and `lr_find` stops after `lr_find_batches` steps. Only for rehearsals: the numbers mean nothing."""
 
     order = -20  # before the schedulers read the number of batches
 
-    def __init__(self, train_batches: int = 2, lr_find_batches: int = 32):
+    def __init__(self, train_batches: int = 2, lr_find_batches: int = 32, valid_items: int = 64):
         self.train_batches, self.lr_find_batches = train_batches, lr_find_batches
+        self.valid_items = valid_items
 
     def before_fit(self):
         if hasattr(self.learn, "lr_finder"):
             return  # lr_find runs its own count of batches, across epochs
-        train = self.dls.train
+        train, valid = self.dls.train, self.dls.valid
         train.n = min(len(train.dataset), self.train_batches * train.bs)
+        valid.n = min(len(valid.dataset), max(self.valid_items, valid.bs))
 
     def after_batch(self):
         if self.training and hasattr(self.learn, "lr_finder") and self.train_iter >= self.lr_find_batches:

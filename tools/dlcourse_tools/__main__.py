@@ -1,4 +1,5 @@
-"""`python -m dlcourse_tools bench WHAT [options]` or `python -m dlcourse_tools record WHAT [options]`."""
+"""`python -m dlcourse_tools bench WHAT [options]`, `python -m dlcourse_tools record WHAT [options]` or
+`python -m dlcourse_tools colab refresh|closure|missing|build|twin [options]`."""
 
 import sys
 from importlib import import_module
@@ -16,9 +17,15 @@ COMMANDS = {
 
 
 def main(argv: list[str]) -> None:
+    if argv[:1] == ["colab"]:
+        from dlcourse_tools import colab
+
+        return colab.main(argv[1:])
     if tuple(argv[:2]) not in COMMANDS:
         sys.exit(
-            "usage: python -m dlcourse_tools " + " | ".join(" ".join(c) for c in COMMANDS) + " [options]"
+            "usage: python -m dlcourse_tools "
+            + " | ".join(" ".join(c) for c in COMMANDS)
+            + " [options] | colab refresh|closure|missing|build|twin [options]"
         )
     module, function = COMMANDS[tuple(argv[:2])]
     getattr(import_module(module), function)(argv[2:])

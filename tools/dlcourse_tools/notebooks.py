@@ -23,6 +23,33 @@ from dlcourse.mode import describe_device
 PACKAGE_DIR = Path(dlcourse.__file__).resolve().parent  # everything a lesson can run
 
 
+# Two lessons at a time: on two cores that finishes sooner than one after the other (a lesson leaves a
+# core idle for much of its run), and each lesson computes exactly what it computes alone. Lessons 2 and
+# 10 both export `export.pkl` into the Pets folder, so they share a lane and never run at once.
+LANES = (
+    ("02_cnn_training", "10_deployment", "03_lr_finder", "07_multi_label", "09_text"),
+    ("01_convolutions", "04_one_cycle", "05_unfreezing", "06_data_blocks", "08_segmentation"),
+)
+
+
+def two_at_a_time(run, notebooks: list[Path]) -> dict:
+    """{notebook name: run(notebook)}: the notebooks of each of `LANES` one after the other, the two
+    lanes at once (each notebook in its own kernel process)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    by_stem = {Path(nb).stem: Path(nb) for nb in notebooks}
+    assert sorted(by_stem) == sorted(sum(LANES, ())), "every lesson belongs to one lane of LANES"
+
+    def run_lane(lane):
+        return {f"{stem}.ipynb": run(by_stem[stem]) for stem in lane}
+
+    with ThreadPoolExecutor(len(LANES)) as pool:
+        results = {}
+        for done in pool.map(run_lane, LANES):
+            results.update(done)
+    return {nb.name: results[nb.name] for nb in by_stem.values()}
+
+
 class LessonRunError(RuntimeError):
     """A lesson notebook that stopped with an error, naming the notebook and the cell."""
 

@@ -43,7 +43,10 @@ def pretrain(
     epochs: int = RECIPE["epochs"],
     seed: int = RECIPE["seed"],
     recipe: photos.PhotoRecipe = photos.PRETRAINING,
+    n_train: int = RECIPE["images"],
 ) -> dict:
+    """Train the offline model from random weights on `n_train` photos (the record's recipe by default) and
+    write its weights and record into `out_dir`."""
     from fastai.data.core import DataLoaders
     from fastai.learner import Learner
     from fastai.losses import CrossEntropyLossFlat
@@ -55,11 +58,10 @@ def pretrain(
     set_seed(seed, reproducible=True)
     images, labels = fashion_mnist.load_split("train")
     order = np.random.RandomState(seed).permutation(len(labels))
-    used = order[: RECIPE["images"] + RECIPE["valid_images"]]
+    used = order[: n_train + RECIPE["valid_images"]]
     start = time.perf_counter()
     pictures = photos.render_all(images[used], used, recipe)
     render_seconds = time.perf_counter() - start
-    n_train = RECIPE["images"]
     pixels = pictures[:n_train].astype(np.float32) / 255
     mean, std = float(pixels.mean()), float(pixels.std())
     ys = torch.from_numpy(labels[used].astype(np.int64))
@@ -92,6 +94,7 @@ def pretrain(
         },
         "recipe": {
             **RECIPE,
+            "images": n_train,
             "epochs": epochs,
             "arch": "offline_resnet (XResNet, 1 block per stage, widen 0.25)",
             "method": "fastai Learner.fit_one_cycle on normalised tensors",

@@ -3,7 +3,9 @@
 `python -m dlcourse_tools bench lessons` runs every lesson offline (`--repeat 3` reports the median).
 With `--full` it runs them in full mode against the rehearsal stand-ins (`dlcourse.rehearsal`):
 Pets-sized JPEGs and ImageNet-shaped weights where the downloads would land, under `--home`. `--record
-FILE` writes the figures as JSON (the course map's GPU column reads the file of a GPU run)."""
+FILE` writes the figures as JSON: src/dlcourse/weights/lesson_times_cpu.json (offline, on a CPU) and
+lesson_times_gpu.json (full mode, on a GPU) are what each lesson's checkup (`dlcourse.doctor`) quotes, and
+the course map shows the GPU's."""
 
 from __future__ import annotations
 

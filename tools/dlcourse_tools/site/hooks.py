@@ -26,11 +26,12 @@ from mkdocs.plugins import event_priority
 from mkdocs.structure.files import File, Files
 from mkdocs.structure.pages import Page
 
+from dlcourse.doctor import LESSON_TIMES
 from dlcourse.lessons import LESSONS, by_name
 from dlcourse.links import SITE_URL, launch_links
 from dlcourse.quiz.bank import lint, load_bank
 from dlcourse.quiz.client import client_quiz, static_text
-from dlcourse_tools.notebooks import ExecutedLesson, LessonRunError, execute_cached
+from dlcourse_tools.notebooks import ExecutedLesson, LessonRunError, execute_cached, two_at_a_time
 from dlcourse_tools.site import classify, figures, maths, styles
 from dlcourse_tools.site.effects import effects_page_section
 
@@ -50,11 +51,15 @@ def on_files(files: Files, config: MkDocsConfig) -> Files:
     root = _root(config)
     executed_root = root / ".cache" / "executed"
     page_root = root / ".cache" / "site"  # the executed lessons with their figures as files
-    for notebook in (root / lesson.notebook for lesson in LESSONS):
-        try:
-            lesson = execute_cached(notebook, executed_root / "lessons", extra_dirs=(root / "quiz",))
-        except LessonRunError as err:
-            raise PluginError(f"{err}. Run it in Jupyter to see the whole traceback.") from err
+    notebooks = [root / lesson.notebook for lesson in LESSONS]
+    try:
+        executed = two_at_a_time(
+            lambda nb: execute_cached(nb, executed_root / "lessons", extra_dirs=(root / "quiz",)), notebooks
+        )
+    except LessonRunError as err:
+        raise PluginError(f"{err}. Run it in Jupyter to see the whole traceback.") from err
+    for notebook in notebooks:
+        lesson = executed[notebook.name]
         uri = f"lessons/{notebook.name}"
         _executed[uri] = lesson
         cache = root / ".cache" / "figures"
@@ -157,7 +162,7 @@ def _quiz_page(quiz, name: str) -> str:
 
 
 ROOT = Path(__file__).resolve().parents[3]  # the course's checkout
-GPU_RECORD = Path(__file__).resolve().parent / "gpu_lessons.json"  # `bench lessons --full --record` on a GPU
+GPU_RECORD = LESSON_TIMES["full"]  # `bench lessons --full --record` on a GPU
 
 
 def gpu_seconds(record: Path = GPU_RECORD, lessons: Path = ROOT / "lessons") -> dict[str, str]:
@@ -181,10 +186,11 @@ def gpu_seconds(record: Path = GPU_RECORD, lessons: Path = ROOT / "lessons") -> 
     return words
 
 
-def gpu_run_table(record: Path = GPU_RECORD) -> str:
-    """The Performance page's table of the last GPU run: versions, data, and each lesson's time or error."""
+def lesson_times_table(record: Path) -> str:
+    """The Performance page's table of a recorded run of every lesson (`bench lessons --record`): versions,
+    data, and each lesson's time or error."""
     if not record.exists():
-        return "No lesson has been run in full mode on a GPU yet."
+        return "No run has been recorded yet."
     run = json.loads(record.read_text())
     rows = [
         f"Measured {run['date']} on {run['device']}: Python {run['python']}, torch {run['torch']}, "
@@ -192,7 +198,7 @@ def gpu_run_table(record: Path = GPU_RECORD) -> str:
         + "".join(f", {name} {version}" for name, version in run.get("packages", {}).items())
         + f"; data: {run['data']}.",
         "",
-        "| lesson | full mode on the GPU |",
+        f"| lesson | {run['mode']} mode on {'the GPU' if run['mode'] == 'full' else 'the CPU'} |",
         "|---|---|",
     ]
     for r in sorted(run["lessons"], key=lambda r: r["lesson"]):
@@ -201,11 +207,51 @@ def gpu_run_table(record: Path = GPU_RECORD) -> str:
     return "\n".join(rows)
 
 
+TWIN_RECORD = Path(__file__).resolve().parent / "colab_twin.json"  # `make test-colab`
+
+
+def colab_twin_section(record: Path = TWIN_RECORD) -> str:
+    """The Performance page's account of the last run of the Colab twin: when, on which versions, what
+    installing cost, and whether the install kept Colab's packages and every lesson ran."""
+    if not record.exists():
+        return "No run has been recorded yet."
+    run = json.loads(record.read_text())
+    build, versions = run["build"], run["versions"]
+    verdict = (
+        f"all {run['tests']} of its tests passed"
+        if not run["failed"]
+        else f"{len(run['failed'])} of its {run['tests']} tests failed: "
+        + "; ".join(f"`{name}`: {html.escape(message)}" for name, message in run["failed"].items())
+    )
+    rows = [
+        f"Last run {run['date']} ({run['machine']}), with Colab's package list of {run['colab_list']}: "
+        f"Python {build['python']}, "
+        + ", ".join(f"{name} {version}" for name, version in versions.items())
+        + f"; {verdict}.",
+        "",
+        f"Installing Colab's versions of the {build['colab_packages']} packages took "
+        f"{build['seconds']:.0f} s from PyPI, {build['torch_seconds']:.0f} s of them for torch and "
+        f"torchvision (PyPI's build of Colab's releases), and {build['megabytes'] / 1000:.1f} GB of disk. "
+        "Then each lesson's first cell:",
+        "",
+        "| lessons | the first cell's install | packages it adds to Colab's |",
+        "|---|---|---|",
+    ]
+    for cell in run["install_cells"]:
+        lessons = ", ".join(name[:2].lstrip("0") for name in cell["lessons"])
+        rows.append(
+            f"| {lessons} | {cell['seconds']:.0f} s | {len(cell['added'])}: {', '.join(cell['added'])} |"
+        )
+    return "\n".join(rows)
+
+
 def on_page_markdown(markdown: str, page: Page, config: MkDocsConfig, files: Files) -> str:
     """The home page's course map (each lesson, what it teaches, how long it took to run here) and the
     Offline-mode page's tables of effects over seeds (from the record of `dlcourse.experiments`)."""
-    if "<!-- gpu-lessons -->" in markdown:
-        markdown = markdown.replace("<!-- gpu-lessons -->", gpu_run_table())
+    for mode, placeholder in (("full", "<!-- gpu-lessons -->"), ("offline", "<!-- cpu-lessons -->")):
+        markdown = markdown.replace(placeholder, lesson_times_table(LESSON_TIMES[mode]))
+    if "<!-- colab-twin -->" in markdown:
+        markdown = markdown.replace("<!-- colab-twin -->", colab_twin_section())
     if "<!-- classify-transfer -->" in markdown:
         markdown = markdown.replace("<!-- classify-transfer -->", _classify_transfer[0])
     if "<!-- offline-effects -->" in markdown:
@@ -227,6 +273,7 @@ def on_page_markdown(markdown: str, page: Page, config: MkDocsConfig, files: Fil
             f"{lesson.metadata['seconds']:.0f} s on {lesson.metadata['device']} | "
             f"{gpu.get(lesson.source.name, 'not measured yet')} |"
         )
+    rows += ["", "The offline runs are this build's, two lessons at a time: a lesson run alone takes less."]
     return markdown.replace("<!-- course-map -->", "\n".join(rows))
 
 

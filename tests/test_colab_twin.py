@@ -1,0 +1,174 @@
+"""Colab's twin: a virtual environment of Colab's Python holding Colab's versions of every package the
+course could touch (`dlcourse_tools.colab`, from the committed tests/colab/pip-freeze.gpu.txt). Each
+lesson's own first cell installs the course there, from this checkout instead of the git tag, and:
+
+- no package Colab had is changed or removed (pip freeze before and after; torch and torchvision are
+  Colab's releases in PyPI's build, not Colab's own CUDA build, and their CUDA libraries are PyPI's);
+- every lesson then runs offline in that environment, the quiz cell included.
+
+What is tested is the install (every import, bundled file and quiz the lessons reach) on Colab's versions,
+not the training, which the site build's offline run shows: here each epoch stops after a few batches
+(`ShortRuns`). The twin is built in the background while the other tests run (conftest.py)."""
+
+import json
+import subprocess
+import time
+
+import nbformat
+import pytest
+
+from dlcourse.rehearsal import SHORT_EPOCHS
+from dlcourse_tools import colab
+from dlcourse_tools.notebooks import LessonRunError, execute, two_at_a_time
+
+from support import LESSONS, ONE_THREAD, ROOT
+
+pytestmark = pytest.mark.slow
+
+
+def first_cell(notebook) -> str:
+    nb = nbformat.read(notebook, as_version=4)
+    return next(c.source for c in nb.cells if c.cell_type == "code")
+
+
+@pytest.fixture(scope="module")
+def twin(colab_twin_build):
+    """The twin's folder, built (in the background since the session started, or now)."""
+    if colab_twin_build is not None:
+        process, log = colab_twin_build
+        assert process.wait() == 0, f"building the Colab twin failed:\n{log.read_text()[-4000:]}"
+    folder = colab.twin_folder()
+    colab.build_twin(folder)
+    colab.reset(folder)
+    return folder
+
+
+def test_the_twin_holds_colabs_python_and_versions(twin):
+    versions = colab.base(twin)
+    expected = colab.colab_pins()
+    assert {n: versions.get(n) for n in colab.KEY_PACKAGES} == {n: expected[n] for n in colab.KEY_PACKAGES}
+    assert "dlcourse" not in versions
+    cost = json.loads((twin / "twin.json").read_text())
+    assert cost["python"].rsplit(".", 1)[0] == colab.COLAB_PYTHON
+    print(
+        f"Colab twin: Python {cost['python']}, {cost['colab_packages']} of Colab's packages, "
+        f"{cost['megabytes']:,} MB, built in {cost['seconds']:.0f} s (torch and torchvision "
+        f"{cost['torch_seconds']:.0f} s)"
+    )
+
+
+@pytest.fixture(scope="module")
+def install_cells(twin, tmp_path_factory):
+    """Each distinct first cell of the lessons, run from the twin as built, in lesson order, installing from
+    a clean copy of the checkout: {cell source: (its lessons, the freeze after it, seconds, what forced
+    any change)}. The last one's install is kept."""
+    checkout = colab.clean_checkout(tmp_path_factory.mktemp("checkout"))
+    cells: dict[str, list[str]] = {}
+    for notebook in LESSONS:
+        cells.setdefault(first_cell(notebook), []).append(notebook.stem)
+    before = colab.base(twin)
+    results = {}
+    for i, (source, lessons) in enumerate(cells.items()):
+        if i:
+            colab.reset(twin)
+        start = time.perf_counter()
+        ran = subprocess.run(
+            [str(colab.venv_python(twin)), "-c", colab.local_cell(source, checkout)],
+            capture_output=True,
+            text=True,
+            cwd=ROOT / "lessons",
+        )
+        assert ran.returncode == 0, f"the first cell of {', '.join(lessons)} failed:\n{ran.stderr[-3000:]}"
+        seconds = round(time.perf_counter() - start, 1)
+        after = colab.freeze(twin)
+        changes = colab.colab_changes(before, after)
+        results[source] = (lessons, after, seconds, colab.why(twin, list(changes), before) if changes else "")
+    (twin / "install-cells.json").write_text(  # for `python -m dlcourse_tools colab twin --record`
+        json.dumps(
+            [
+                {"lessons": lessons, "seconds": seconds, "added": sorted(set(after) - set(before))}
+                for lessons, after, seconds, _ in results.values()
+            ],  # fmt: skip
+            indent=1,
+        )
+    )
+    return results
+
+
+def test_the_install_cells_change_none_of_colabs_packages(twin, install_cells):
+    before = colab.base(twin)
+    for lessons, after, seconds, forced_by in install_cells.values():
+        added = sorted(set(after) - set(before))
+        print(f"{', '.join(lessons)}: installed in {seconds} s, adding {len(added)}: {' '.join(added)}")
+        assert "dlcourse" in added
+        changes = colab.colab_changes(before, after)
+        assert not changes, (
+            f"the first cell of {', '.join(lessons)} changed Colab's "
+            + ", ".join(f"{name} {was} → {now}" for name, (was, now) in changes.items())
+            + f". What asked for it:\n{forced_by}"
+        )
+        assert not colab.lacking(before, after), (
+            "the twin lacked Colab's packages that the install then added (rebuild it: remove "
+            f".cache/colab-twin-*): {colab.lacking(before, after)}"
+        )
+
+
+def test_the_installed_package_is_not_the_working_tree(twin, install_cells):
+    out = subprocess.run(
+        [str(colab.venv_python(twin)), "-c", "import dlcourse, fastai; print(dlcourse.__file__)"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT / "lessons",
+    )
+    assert out.returncode == 0, out.stderr
+    assert str(twin) in out.stdout and "src/dlcourse" not in out.stdout
+
+
+@pytest.fixture(scope="module")
+def twin_kernel(twin, tmp_path_factory):
+    """A Jupyter kernel spec that starts the twin's Python."""
+    kernels = tmp_path_factory.mktemp("jupyter")
+    spec = kernels / "kernels" / "colab-twin"
+    spec.mkdir(parents=True)
+    argv = [str(colab.venv_python(twin)), "-m", "ipykernel_launcher", "-f", "{connection_file}"]
+    (spec / "kernel.json").write_text(
+        json.dumps({"argv": argv, "display_name": "Colab twin", "language": "python"})
+    )
+    return kernels
+
+
+@pytest.fixture(scope="module")
+def twin_runs(twin_kernel, install_cells, tmp_path_factory):
+    """Every lesson executed in the twin after the install cells, two at a time: {name: (the executed
+    notebook, its run's metadata or the error that stopped it)}."""
+    out = tmp_path_factory.mktemp("twin-runs")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("JUPYTER_PATH", str(twin_kernel))
+
+        def run_one(notebook):
+            try:
+                return out / notebook.name, execute(
+                    notebook,
+                    out / notebook.name,
+                    kernel_name="colab-twin",
+                    setup=SHORT_EPOCHS,
+                    env=ONE_THREAD,
+                )
+            except LessonRunError as err:  # reported by that lesson's test, not by all of them
+                return out / notebook.name, err
+
+        return two_at_a_time(run_one, LESSONS)
+
+
+@pytest.mark.parametrize("notebook", LESSONS, ids=lambda p: p.name)
+def test_lesson_runs_offline_on_colabs_versions(twin_runs, notebook):
+    executed, meta = twin_runs[notebook.name]
+    if isinstance(meta, Exception):
+        raise meta
+    print(f"{notebook.name}: {meta['seconds']} s in the Colab twin")
+    nb = nbformat.read(executed, as_version=4)
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    assert all(c.execution_count for c in code)
+    assert not [o for c in code for o in c.outputs if o.output_type == "error"]
+    quiz = [o for o in code[-1].outputs if "text/html" in o.get("data", {})]
+    assert quiz and "DLQuiz.mount" in quiz[0]["data"]["text/html"], "the quiz cell shows the quiz"
