@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from dlcourse_tools import colab
-from dlcourse_tools.notebooks import execute_cached, two_at_a_time
+from dlcourse_tools.notebooks import execute_lessons
 
 from support import LESSONS, ROOT
 
@@ -73,7 +73,7 @@ def root(tmp_path_factory):
 def executed_lessons():
     """{notebook name: ExecutedLesson}, run offline exactly as the site build runs them."""
     cache = ROOT / ".cache" / "executed" / "lessons"
-    return two_at_a_time(lambda nb: execute_cached(nb, cache, extra_dirs=(ROOT / "quiz",)), LESSONS)
+    return execute_lessons(LESSONS, cache, extra_dirs=(ROOT / "quiz",))
 
 
 @pytest.fixture(scope="session")

@@ -1,5 +1,5 @@
-"""What several test modules share: where things are, the threads of a rehearsal's lesson runs, and
-how a learner's image folder gets damaged (with the errors the course gives for each damage)."""
+"""What several test modules share: where things are, and how a learner's image folder gets damaged (with
+the errors the course gives for each damage)."""
 
 from pathlib import Path
 
@@ -7,11 +7,6 @@ from dlcourse.lessons import LESSONS as REGISTRY
 
 ROOT = Path(__file__).resolve().parents[1]
 LESSONS = [ROOT / lesson.notebook for lesson in REGISTRY]
-
-
-# The rehearsals run two lessons at a time (`dlcourse_tools.notebooks.two_at_a_time`), one thread each: they
-# check that lessons run, not what they compute.
-ONE_THREAD = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 
 
 def damage(folder, fault):

@@ -19,9 +19,9 @@ import pytest
 
 from dlcourse.rehearsal import SHORT_EPOCHS
 from dlcourse_tools import colab
-from dlcourse_tools.notebooks import LessonRunError, execute, two_at_a_time
+from dlcourse_tools.notebooks import ONE_THREAD, LessonRunError, execute, two_at_a_time
 
-from support import LESSONS, ONE_THREAD, ROOT
+from support import LESSONS, ROOT
 
 pytestmark = pytest.mark.slow
 

@@ -10,9 +10,9 @@ from dlcourse import data, pets, rehearsal
 from dlcourse.mode import Mode
 from dlcourse.rehearsal import prepare_full_mode
 from dlcourse.settings import environment
-from dlcourse_tools.notebooks import execute_cached, two_at_a_time
+from dlcourse_tools.notebooks import ONE_THREAD, execute_cached, two_at_a_time
 
-from support import LESSONS, ONE_THREAD, ROOT
+from support import LESSONS, ROOT
 
 pytestmark = pytest.mark.slow
 

@@ -23,9 +23,11 @@ from dlcourse.mode import describe_device
 PACKAGE_DIR = Path(dlcourse.__file__).resolve().parent  # everything a lesson can run
 
 
-# Two lessons at a time: on two cores that finishes sooner than one after the other (a lesson leaves a
-# core idle for much of its run), and each lesson computes exactly what it computes alone. Lessons 2 and
-# 10 both export `export.pkl` into the Pets folder, so they share a lane and never run at once.
+# Two lessons at a time, one thread each (`ONE_THREAD`): on two cores that finishes sooner than one after
+# the other on two threads (a lesson leaves a core idle for much of its run, and two kernels of two
+# threads each would fight over the cores). Lessons 2 and 10 both export `export.pkl` into the Pets
+# folder, so they share a lane and never run at once.
+ONE_THREAD = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 LANES = (
     ("02_cnn_training", "10_deployment", "03_lr_finder", "07_multi_label", "09_text"),
     ("01_convolutions", "04_one_cycle", "05_unfreezing", "06_data_blocks", "08_segmentation"),
@@ -48,6 +50,12 @@ def two_at_a_time(run, notebooks: list[Path]) -> dict:
         for done in pool.map(run_lane, LANES):
             results.update(done)
     return {nb.name: results[nb.name] for nb in by_stem.values()}
+
+
+def execute_lessons(notebooks: list[Path], cache_dir: Path, extra_dirs: tuple[Path, ...] = ()) -> dict:
+    """{notebook name: ExecutedLesson}: every lesson run offline as the site shows it (two at a time, one
+    thread each), or taken from `cache_dir` while nothing it depends on changed."""
+    return two_at_a_time(lambda nb: execute_cached(nb, cache_dir, extra_dirs, env=ONE_THREAD), notebooks)
 
 
 class LessonRunError(RuntimeError):
