@@ -1,5 +1,5 @@
-"""What several test modules share: where things are, and how a learner's image folder gets damaged (with
-the errors the course gives for each damage)."""
+"""What several test modules share: where things are, a lesson's first cell, and how a learner's image
+folder gets damaged (with the errors the course gives for each damage)."""
 
 from pathlib import Path
 
@@ -7,6 +7,13 @@ from dlcourse.lessons import LESSONS as REGISTRY
 
 ROOT = Path(__file__).resolve().parents[1]
 LESSONS = [ROOT / lesson.notebook for lesson in REGISTRY]
+
+
+def first_cell(notebook: Path) -> str:
+    """The source of a lesson's first code cell: the one that installs the course where it is missing."""
+    import nbformat
+
+    return next(c.source for c in nbformat.read(notebook, as_version=4).cells if c.cell_type == "code")
 
 
 def damage(folder, fault):

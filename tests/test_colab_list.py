@@ -9,7 +9,7 @@ import pytest
 from dlcourse_tools import colab
 from dlcourse_tools.site.hooks import colab_twin_section
 
-from support import LESSONS, ROOT
+from support import LESSONS, ROOT, first_cell
 
 
 def test_the_committed_list_is_colabs_with_its_source_named():
@@ -37,9 +37,7 @@ def test_a_freeze_is_read_with_local_tags_dropped_and_urls_kept():
 
 def test_each_install_cell_is_pointed_at_a_checkout_and_nothing_else_changes(tmp_path):
     for notebook in LESSONS:
-        import nbformat
-
-        cell = next(c.source for c in nbformat.read(notebook, as_version=4).cells if c.cell_type == "code")
+        cell = first_cell(notebook)
         local = colab.local_cell(cell, tmp_path)
         assert f'@ {tmp_path.as_uri()}"' in local and "git+" not in local
         assert local.replace(tmp_path.as_uri(), "URL") == colab.INSTALL_URL.sub("URL", cell)

@@ -21,14 +21,9 @@ from dlcourse.rehearsal import SHORT_EPOCHS
 from dlcourse_tools import colab
 from dlcourse_tools.notebooks import ONE_THREAD, LessonRunError, execute, two_at_a_time
 
-from support import LESSONS, ROOT
+from support import LESSONS, ROOT, first_cell
 
 pytestmark = pytest.mark.slow
-
-
-def first_cell(notebook) -> str:
-    nb = nbformat.read(notebook, as_version=4)
-    return next(c.source for c in nb.cells if c.cell_type == "code")
 
 
 @pytest.fixture(scope="module")
@@ -82,7 +77,12 @@ def install_cells(twin, tmp_path_factory):
         seconds = round(time.perf_counter() - start, 1)
         after = colab.freeze(twin)
         changes = colab.colab_changes(before, after)
-        results[source] = (lessons, after, seconds, colab.why(twin, list(changes), before) if changes else "")
+        results[source] = (
+            lessons,
+            after,
+            seconds,
+            colab.why(twin, list(changes), before, after) if changes else "",
+        )
     (twin / "install-cells.json").write_text(  # for `python -m dlcourse_tools colab twin --record`
         json.dumps(
             [

@@ -10,7 +10,7 @@ import pytest
 
 from dlcourse.lessons import LESSONS as REGISTRY
 
-from support import LESSONS, ROOT
+from support import LESSONS, ROOT, first_cell
 
 
 def mkdocs_config():
@@ -88,12 +88,12 @@ def test_install_cell_installs_only_where_the_course_is_missing(notebook):
     import io
     import subprocess
 
-    first = next(c for c in nbformat.read(notebook, as_version=4).cells if c.cell_type == "code")
+    first = first_cell(notebook)
     calls = []
     out = io.StringIO()
     with pytest.MonkeyPatch.context() as mp, contextlib.redirect_stdout(out):
         mp.setattr(subprocess, "run", lambda *a, **k: calls.append(a))
-        exec(first.source, {})
+        exec(first, {})
     assert calls == [] and out.getvalue() == ""
 
 

@@ -314,11 +314,10 @@ def lacking(before: dict[str, str], after: dict[str, str]) -> list[str]:
     ]
 
 
-def why(twin: Path, names: list[str], before: dict[str, str]) -> str:
+def why(twin: Path, names: list[str], before: dict[str, str], after: dict[str, str]) -> str:
     """The requirements on `names` (packages an install changed) of every package the install added or
-    changed, read from the twin's installed metadata: what forced the change."""
-    now = freeze(twin)
-    causes = sorted(name for name, version in now.items() if before.get(name) != version)
+    changed (`after` against `before`), read from the twin's installed metadata: what forced the change."""
+    causes = sorted(name for name, version in after.items() if before.get(name) != version)
     script = (
         "import importlib.metadata as md, json, re, sys\n"
         "names, causes = json.loads(sys.argv[1]), json.loads(sys.argv[2])\n"
