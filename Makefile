@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml tools/pyproject.toml con
 
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: install system-deps vendor katex serve site test test-fast test-colab lint bench records strip hooks pin clean
+.PHONY: install system-deps vendor katex serve site test test-fast test-colab test-experiments lint bench records strip hooks pin clean
 
 install: $(STAMP)
 
@@ -16,9 +16,10 @@ $(STAMP): pyproject.toml tools/pyproject.toml constraints.txt
 	rm -rf $(VENV)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	# torch/torchvision first, at the versions pinned for development (from the local wheel cache here)
-	$(BIN)/python -m pip install -q -c constraints.txt torch torchvision
-	$(BIN)/python -m pip install -q -c constraints.txt -e '.[dev]'
+	# torch/torchvision first, at the versions pinned for development (from the local wheel cache here).
+	# --no-compile: Python compiles a module when it is first imported, not every module of every package.
+	$(BIN)/python -m pip install -q --no-compile -c constraints.txt torch torchvision
+	$(BIN)/python -m pip install -q --no-compile -c constraints.txt -e '.[dev]'
 	# the course's build tools (site, executor, benchmarks, record writers): beside the package, not in it
 	$(BIN)/python -m pip install -q --no-deps -e tools
 	touch $@
@@ -70,18 +71,23 @@ $(AXE):
 test: install system-deps $(AXE) $(VENDOR)
 	$(BIN)/ruff check src tests tools
 	$(BIN)/ruff format --check src tests tools
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -m "not experiments"
 
 # The Colab twin alone (Colab's Python and package versions; `make test` runs it too), its result recorded for
 # the Performance page.
 test-colab: install
 	$(BIN)/python -m dlcourse_tools colab twin --record tools/dlcourse_tools/site/colab_twin.json
 
+# The lessons' comparisons run again at seed 0 and compared with their record (about 5 minutes on 2 cores;
+# `make records` runs it after re-recording; `make test` checks the record itself).
+test-experiments: install
+	$(BIN)/python -m pytest -m experiments tests/test_experiments.py
+
 # The inner loop: everything but the minutes-long runs and the browser.
 test-fast: install $(VENDOR)
 	$(BIN)/ruff check src tests tools
 	$(BIN)/ruff format --check src tests tools
-	$(BIN)/python -m pytest -m "not slow and not browser"
+	$(BIN)/python -m pytest -m "not slow and not browser and not experiments"
 
 lint: install
 	$(BIN)/ruff check src tests tools
@@ -104,6 +110,7 @@ records: install system-deps
 	$(BIN)/python -m dlcourse_tools record language-model
 	$(BIN)/python -m dlcourse_tools record site-classifier
 	$(BIN)/python -m dlcourse_tools record experiments --jobs 2
+	$(MAKE) test-experiments
 
 strip: install
 	$(BIN)/nbstripout --keep-id lessons/*.ipynb

@@ -13,7 +13,7 @@ import pytest
 from dlcourse_tools import colab
 from dlcourse_tools.notebooks import execute_lessons
 
-from support import LESSONS, ROOT
+from support import LESSONS, PER_BREED, REHEARSAL_HOME, ROOT
 
 CHROMIUM_ARGS = [
     "--headless",
@@ -67,6 +67,14 @@ def root(tmp_path_factory):
         folder = tmp_path_factory.mktemp("data")
         mp.setenv("DLCOURSE_DATA", str(folder))
         yield folder
+
+
+@pytest.fixture(scope="session")
+def full_env():
+    """Full mode's downloads laid out as stand-ins where they would land; the environment a kernel needs."""
+    from dlcourse.rehearsal import prepare_full_mode
+
+    return prepare_full_mode(REHEARSAL_HOME, PER_BREED)
 
 
 @pytest.fixture(scope="session")

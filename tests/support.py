@@ -1,5 +1,5 @@
-"""What several test modules share: where things are, a lesson's first cell, and how a learner's image
-folder gets damaged (with the errors the course gives for each damage)."""
+"""What several test modules share: where things are (the lessons, full mode's stand-ins), a lesson's first
+cell, and how a learner's image folder gets damaged (with the errors the course gives for each damage)."""
 
 from pathlib import Path
 
@@ -7,6 +7,10 @@ from dlcourse.lessons import LESSONS as REGISTRY
 
 ROOT = Path(__file__).resolve().parents[1]
 LESSONS = [ROOT / lesson.notebook for lesson in REGISTRY]
+# Full mode's stand-ins (`dlcourse.rehearsal`): a fixed place, reused while unchanged; 185 real-sized Pets
+# JPEGs, enough for every breed to appear in training at the lessons' seeds.
+REHEARSAL_HOME = ROOT / ".cache" / "rehearsal"
+PER_BREED = 5
 
 
 def first_cell(notebook: Path) -> str:

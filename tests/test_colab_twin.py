@@ -4,11 +4,13 @@ lesson's own first cell installs the course there, from this checkout instead of
 
 - no package Colab had is changed or removed (pip freeze before and after; torch and torchvision are
   Colab's releases in PyPI's build, not Colab's own CUDA build, and their CUDA libraries are PyPI's);
-- every lesson then runs offline in that environment, the quiz cell included.
+- every lesson then runs there in full mode, as on Colab, the quiz cell included: full mode's downloads
+  are stand-ins laid out where they would land (`dlcourse.rehearsal`), nothing is fetched.
 
-What is tested is the install (every import, bundled file and quiz the lessons reach) on Colab's versions,
-not the training, which the site build's offline run shows: here each epoch stops after a few batches
-(`ShortRuns`). The twin is built in the background while the other tests run (conftest.py)."""
+What is tested is the install and the full-mode code path (every import, download location, model and
+quiz the lessons reach) on Colab's versions, not the training, which the site build's offline run shows:
+here each epoch stops after a few batches (`ShortRuns`) on small images (`shrink_env`). The twin is built
+in the background while the other tests run (conftest.py)."""
 
 import json
 import subprocess
@@ -17,11 +19,11 @@ import time
 import nbformat
 import pytest
 
-from dlcourse.rehearsal import SHORT_EPOCHS
+from dlcourse import rehearsal
 from dlcourse_tools import colab
 from dlcourse_tools.notebooks import ONE_THREAD, LessonRunError, execute, two_at_a_time
 
-from support import LESSONS, ROOT, first_cell
+from support import LESSONS, PER_BREED, ROOT, first_cell
 
 pytestmark = pytest.mark.slow
 
@@ -138,10 +140,11 @@ def twin_kernel(twin, tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def twin_runs(twin_kernel, install_cells, tmp_path_factory):
-    """Every lesson executed in the twin after the install cells, two at a time: {name: (the executed
-    notebook, its run's metadata or the error that stopped it)}."""
+def twin_runs(twin_kernel, install_cells, full_env, tmp_path_factory):
+    """Every lesson executed in full mode in the twin after the install cells, two at a time: {name: (the
+    executed notebook, its run's metadata or the error that stopped it)}."""
     out = tmp_path_factory.mktemp("twin-runs")
+    env = {**full_env, **ONE_THREAD, **rehearsal.shrink_env()}
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("JUPYTER_PATH", str(twin_kernel))
 
@@ -151,8 +154,8 @@ def twin_runs(twin_kernel, install_cells, tmp_path_factory):
                     notebook,
                     out / notebook.name,
                     kernel_name="colab-twin",
-                    setup=SHORT_EPOCHS,
-                    env=ONE_THREAD,
+                    setup=rehearsal.SHORT_EPOCHS,
+                    env=env,
                 )
             except LessonRunError as err:  # reported by that lesson's test, not by all of them
                 return out / notebook.name, err
@@ -160,15 +163,56 @@ def twin_runs(twin_kernel, install_cells, tmp_path_factory):
         return two_at_a_time(run_one, LESSONS)
 
 
+def stdout(twin_runs, name: str) -> str:
+    """Everything a lesson printed in its run in the twin."""
+    executed, meta = twin_runs[name]
+    if isinstance(meta, Exception):
+        raise meta
+    nb = nbformat.read(executed, as_version=4)
+    return "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.outputs)
+
+
 @pytest.mark.parametrize("notebook", LESSONS, ids=lambda p: p.name)
-def test_lesson_runs_offline_on_colabs_versions(twin_runs, notebook):
+def test_lesson_runs_in_full_mode_on_colabs_versions(twin_runs, notebook):
     executed, meta = twin_runs[notebook.name]
     if isinstance(meta, Exception):
         raise meta
-    print(f"{notebook.name}: {meta['seconds']} s in the Colab twin")
+    print(f"{notebook.name}: {meta['seconds']} s in full mode in the Colab twin")
+    assert meta["mode"] == "full"
     nb = nbformat.read(executed, as_version=4)
     code = [c for c in nb.cells if c.cell_type == "code"]
-    assert all(c.execution_count for c in code)
+    assert [c.source for c in code] == [
+        c.source for c in nbformat.read(notebook, as_version=4).cells if c.cell_type == "code"
+    ], "the harness's setup is not part of the lesson"
+    assert all(c.execution_count for c in code), "every code cell ran"
     assert not [o for c in code for o in c.outputs if o.output_type == "error"]
+    assert "full mode (" in stdout(twin_runs, notebook.name)
     quiz = [o for o in code[-1].outputs if "text/html" in o.get("data", {})]
     assert quiz and "DLQuiz.mount" in quiz[0]["data"]["text/html"], "the quiz cell shows the quiz"
+
+
+def test_lesson_2_reads_pets_from_fastais_data_folder(twin_runs, full_env):
+    """What lesson 2 shows a learner in full mode: the count and folder of fastai's Pets download."""
+    images = f"{full_env['FASTAI_HOME']}/data/oxford-iiit-pet/images"
+    assert f"{PER_BREED * 37} images in {images}" in stdout(twin_runs, "02_cnn_training.ipynb")
+
+
+def test_lesson_5_trains_the_bigger_model_in_full_mode(twin_runs):
+    assert "ResNet-50 final error rate:" in stdout(twin_runs, "05_unfreezing.ipynb")
+
+
+def test_lesson_6_trains_the_bigger_model_with_its_precision_named(twin_runs):
+    assert "ResNet-50 trains in: " in stdout(twin_runs, "06_data_blocks.ipynb")
+
+
+def test_lesson_9_fine_tunes_the_wikitext_sized_model_in_full_mode(twin_runs):
+    out = stdout(twin_runs, "09_text.ipynb")
+    assert "fastai's Numericalize gives the same numbers: True" in out
+    assert "pretrained on Emma" not in out, "full mode loads WikiText-103's model, not the bundled one"
+
+
+def test_lesson_10_exports_resnet34_and_serves_it_in_full_mode(twin_runs):
+    out = stdout(twin_runs, "10_deployment.ipynb")
+    assert "37 classes:" in out
+    assert "same top class in 100%" in out
+    assert "The app's answer for" in out, "outside Colab the app is asked on this machine"

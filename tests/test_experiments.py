@@ -1,5 +1,7 @@
-"""The lessons' comparisons: a live run reproduces the recorded seed 0, and the record of five seeds
-shows each effect the lessons claim (or the docs say plainly that it is not robust)."""
+"""The lessons' comparisons: the record of five seeds shows each effect the lessons claim (or the docs say
+plainly that it is not robust), and a live run reproduces the recorded seed 0. The live run takes about
+5 minutes on 2 cores, so it is marked `experiments` and run by `make test-experiments` (and `make records`)
+rather than by every `make test`."""
 
 import pytest
 
@@ -50,7 +52,7 @@ def live():
     return experiments.measure_in_parallel([0], OFFLINE, None, jobs=2)
 
 
-@pytest.mark.slow
+@pytest.mark.experiments
 @pytest.mark.parametrize("function", FUNCTIONS, ids=lambda f: f.__name__)
 def test_a_live_run_reproduces_seed_0_and_shows_the_effect(function, record, live):
     now = live[live.experiment == function.__name__].set_index("arm").error_rate
@@ -64,7 +66,7 @@ def test_a_live_run_reproduces_seed_0_and_shows_the_effect(function, record, liv
             assert now[claim.better] < now[claim.worse], (effect, now.to_dict())
 
 
-@pytest.mark.slow
+@pytest.mark.experiments
 @pytest.mark.parametrize("function", FUNCTIONS, ids=lambda f: f.__name__)
 def test_on_the_recording_cpu_a_live_run_gives_seed_0s_numbers(function, record, live):
     """Training from the same seed is reproducible to the image on one kind of CPU, not across kinds

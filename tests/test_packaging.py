@@ -44,6 +44,10 @@ def test_wheel_ships_bank_renderer_and_theme_override(tmp_path):
         "dlcourse/weights/fashion_lessons.npz",
         "dlcourse/weights/FASHION-MNIST-LICENSE.txt",
     } <= names
+    package = ROOT / "src" / "dlcourse"
+    modules = {f"dlcourse/{p.relative_to(package).as_posix()}" for p in package.rglob("*.py")}
+    missing = sorted(modules - names)
+    assert not missing, f"not in the wheel (list their package in pyproject.toml's packages): {missing}"
     assert {"LICENSE", "NOTICE"} <= {Path(n).name for n in names if ".dist-info/licenses/" in n}
     tooling = [n for n in names if n.startswith("dlcourse_tools/") or TOOLING.search(n)]
     assert not tooling, f"the course's build tools travel in the learners' wheel: {tooling}"

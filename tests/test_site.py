@@ -63,6 +63,34 @@ def test_home_links_to_every_lesson(site):
         assert f"lessons/{notebook.stem}/" in hrefs
 
 
+@pytest.mark.parametrize("notebook", LESSONS, ids=lambda p: p.name)
+def test_each_lessons_exercises_have_a_page_with_task_starter_colab_link_and_hidden_hints(site, notebook):
+    from dlcourse.exercises import for_lesson
+    from dlcourse.lessons import by_name
+    from dlcourse.links import colab_url
+
+    lesson = by_name(notebook.name)
+    exercises = for_lesson(lesson.quiz)
+    if not exercises:
+        assert not (site / "exercises" / notebook.stem).exists()
+        return
+    soup = html_page(site, f"exercises/{notebook.stem}")
+    assert f"exercises/{notebook.stem}/" in {a["href"] for a in html_page(site, "").find_all("a", href=True)}
+    for ex, block in zip(exercises, soup.select(".dlx"), strict=True):
+        heading = soup.find("h2", id=ex.anchor)
+        assert ex.title in heading.text
+        assert ex.starter.strip().splitlines()[0] in heading.find_next("pre").text
+        colab = block.find("a", string="Open in Colab at this exercise")["href"]
+        assert (
+            colab
+            == f"{colab_url('https://github.com/dlcourse/dlcourse', notebook.name)}#scrollTo={ex.anchor}"
+        )
+        steps = block.select(".dlx-step")
+        assert all(step.has_attr("hidden") for step in steps), "nothing shows before a click"
+        assert [s["class"][1] for s in steps] == ["dlx-hint"] * len(ex.hints) + ["dlx-solution"]
+        assert "def " + ex.function in steps[-1].text
+
+
 def test_no_request_leaves_the_site(site):
     """Fonts, scripts, styles and images all come from the site itself: nothing from a CDN."""
     offenders = []

@@ -31,6 +31,7 @@ KEY_PAGES = {
     "home": "",
     "lesson": "lessons/01_convolutions/",
     "quiz": "quiz/01_convolutions/",
+    "exercises": "exercises/03_lr_finder/",
     "playground": "playground/",
     "classify": "classify/",
 }
@@ -361,6 +362,43 @@ def test_accessibility_no_serious_violations(page, server, name):
         if v["impact"] in ("critical", "serious")
     ]
     assert not serious, serious
+
+
+def test_exercise_hints_come_one_at_a_time_and_the_solution_only_on_its_own_click(browser, server):
+    """On a phone-sized screen: each click shows one more hint, in order; the worked solution needs a last
+    click that says so; the page stays axe-clean with everything revealed and never scrolls sideways."""
+    from dlcourse.exercises import for_lesson
+
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    tab = context.new_page()
+    try:
+        tab.goto(server + KEY_PAGES["exercises"])
+        tab.wait_for_load_state("networkidle")
+        for number, ex in enumerate(for_lesson("03")):
+            block = tab.locator(".dlx").nth(number)
+            steps, button = block.locator(".dlx-step"), block.locator("button.dlx-next")
+            assert block.locator("a.md-button").get_attribute("href").endswith(f"#scrollTo={ex.anchor}")
+            assert steps.count() == len(ex.hints) + 1
+            for level in range(1, len(ex.hints) + 1):
+                assert button.inner_text() == f"Show hint {level} of {len(ex.hints)}"
+                shown = [steps.nth(i).is_visible() for i in range(steps.count())]
+                assert shown == [i < level - 1 for i in range(steps.count())], shown
+                button.click()
+                assert steps.nth(level - 1).is_visible()
+                assert f"Hint {level} of {len(ex.hints)}" in steps.nth(level - 1).inner_text()
+            assert not steps.last.is_visible(), "the solution waits for its own click"
+            assert button.inner_text() == "Show the worked solution"
+            button.click()
+            assert steps.last.is_visible() and button.count() == 0
+            assert f"def {ex.function}(" in steps.last.inner_text()
+        overflow = tab.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 1, f"the exercises page scrolls sideways by {overflow}px at 390px"
+        tab.add_script_tag(path=str(AXE))
+        results = tab.evaluate("axe.run(document, {resultTypes: ['violations']})")
+        serious = [v["id"] for v in results["violations"] if v["impact"] in ("critical", "serious")]
+        assert not serious, serious
+    finally:
+        context.close()
 
 
 @pytest.mark.parametrize("width", [1280, 390])

@@ -22,6 +22,14 @@ def main(argv: list[str] | None = None) -> int:
         "--new", action="store_true", help="start the quiz again with new questions instead of going on"
     )
 
+    practice = commands.add_parser(
+        "exercise",
+        help="your progress, a lesson's exercises, hints and solutions, or grade a file of your functions",
+        description="dlcourse exercise [NN | check FILE.py [--lesson NN] | hint ID [N] | solution ID]",
+    )
+    practice.add_argument("words", nargs="*", metavar="NN | check FILE.py | hint ID [N] | solution ID")
+    practice.add_argument("--lesson", help="with check: grade only this lesson's exercises")
+
     trainer = commands.add_parser("train", help="train a classifier with fastai and print its metrics")
     trainer.add_argument("dataset", choices=["pets"])
     trainer.add_argument(
@@ -38,6 +46,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "train":
         return _train(args)
+    if args.command == "exercise":
+        from dlcourse.exercises.terminal import main as exercise_main
+
+        return exercise_main(args.words, args.lesson)
     return _quiz(parser, args.words, args.review, args.new)
 
 

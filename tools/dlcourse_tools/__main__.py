@@ -1,4 +1,5 @@
-"""`python -m dlcourse_tools bench WHAT [options]`, `python -m dlcourse_tools record WHAT [options]` or
+"""`python -m dlcourse_tools bench WHAT [options]`, `python -m dlcourse_tools record WHAT [options]`,
+`python -m dlcourse_tools write exercises` or
 `python -m dlcourse_tools colab refresh|closure|missing|build|twin [options]`."""
 
 import sys
@@ -13,6 +14,7 @@ COMMANDS = {
     ("record", "site-classifier"): ("dlcourse_tools.records", "record_site_classifier"),
     ("record", "offline-model"): ("dlcourse_tools.pretrain", "main"),
     ("record", "language-model"): ("dlcourse_tools.pretrain_text", "main"),
+    ("write", "exercises"): ("dlcourse_tools.your_turn", "main"),
 }
 
 

@@ -218,10 +218,11 @@ def _build(twin: Path, python: Path | None) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         _pip(venv_python(twin), "install", "-q", f"pip=={colab['pip']}")  # the install cells run Colab's pip
-        # Colab's torch and torchvision with their dependencies (their CUDA libraries are torch's own)
+        # Colab's torch and torchvision with their dependencies (their CUDA libraries are torch's own).
+        # --no-compile: Python compiles what the lessons import when they import it, not all of torch.
         held = _constraints(tmp, GPU_STACK)
         torch_start = time.perf_counter()
-        _pip(venv_python(twin), "install", "-q", "-c", str(held),
+        _pip(venv_python(twin), "install", "-q", "--no-compile", "-c", str(held),
              f"torch=={colab['torch']}", f"torchvision=={colab['torchvision']}")  # fmt: skip
         torch_s = time.perf_counter() - torch_start
         print(f"twin: torch and torchvision in {torch_s:.0f} s", flush=True)
@@ -234,7 +235,7 @@ def _build(twin: Path, python: Path | None) -> dict:
             if n in colab and "://" not in colab[n] and not GPU_STACK.match(n)
         )
         print(f"twin: {len(preinstalled)} more of Colab's packages", flush=True)
-        _pip(venv_python(twin), "install", "-q", "-c", str(held), *preinstalled)
+        _pip(venv_python(twin), "install", "-q", "--no-compile", "-c", str(held), *preinstalled)
     built = freeze(twin)
     cost = {
         "python": subprocess.run(

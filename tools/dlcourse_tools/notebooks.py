@@ -135,7 +135,6 @@ def execute_cached(
     cache_dir: Path,
     extra_dirs: tuple[Path, ...] = (),
     env: dict[str, str] | None = None,
-    setup: str = "",
 ) -> ExecutedLesson:
     """Executed copy of `notebook` under `cache_dir`, running it only if its key changed."""
     notebook = Path(notebook)
@@ -143,14 +142,14 @@ def execute_cached(
     key_file = executed.with_suffix(".sha256")
     key = (
         lesson_key(notebook, extra_dirs)
-        + hashlib.sha256(f"{sorted((env or {}).items())}{setup}".encode()).hexdigest()
+        + hashlib.sha256(f"{sorted((env or {}).items())}".encode()).hexdigest()
     )
     if key_file.exists() and key_file.read_text() == key:
         meta = _run_metadata(executed)
         if meta is not None:
             return ExecutedLesson(notebook, executed, meta, from_cache=True)
     key_file.unlink(missing_ok=True)
-    meta = execute(notebook, executed, env=env, setup=setup)
+    meta = execute(notebook, executed, env=env)
     key_file.write_text(key)
     return ExecutedLesson(notebook, executed, meta, from_cache=False)
 

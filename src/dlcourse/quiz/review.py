@@ -71,7 +71,8 @@ def valid_card(card: object) -> bool:
 
 
 class ReviewState:
-    """Cards kept in a JSON file ($DLCOURSE_STATE, else ~/.local/share/dlcourse/quiz-state.json)."""
+    """Cards kept in a JSON file ($DLCOURSE_STATE, else ~/.local/share/dlcourse/quiz-state.json), beside
+    the exercises passed ({exercise id: when, in ms})."""
 
     def __init__(self, path: Path | None = None):
         default = (
@@ -82,6 +83,7 @@ class ReviewState:
         self.attempts: dict[
             str, dict
         ] = {}  # lesson -> {"picks": {item: variant}, "answered": {item: status}}
+        self.exercises: dict[str, int] = {}
         self.cards = self._load()
 
     def _load(self) -> dict[str, dict]:
@@ -111,12 +113,18 @@ class ReviewState:
             for lesson, a in (attempts.items() if isinstance(attempts, dict) else [])
             if isinstance(a, dict) and _string_map(a.get("picks")) and _string_map(a.get("answered"))
         }
+        exercises = data.get("exercises")
+        self.exercises = {
+            name: when
+            for name, when in (exercises.items() if isinstance(exercises, dict) else [])
+            if isinstance(name, str) and _number(when)
+        }
         return cards
 
     def save(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         tmp = self.path.with_suffix(".tmp")
-        state = {"version": 1, "cards": self.cards, "attempts": self.attempts}
+        state = {"version": 1, "cards": self.cards, "attempts": self.attempts, "exercises": self.exercises}
         tmp.write_text(json.dumps(state, indent=1), encoding="utf-8")
         tmp.replace(self.path)
 

@@ -9,6 +9,7 @@
 * Pages with formulas load KaTeX, fetched from the npm registry before the build (`site.maths`).
 * Each quiz file of `quiz/` becomes a generated quiz page plus JSON data for the browser renderer;
   the bank is linted first, so a broken quiz fails the build.
+* Each lesson's exercises (`dlcourse.exercises`) become a generated page (`site.exercises`).
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from dlcourse.links import SITE_URL, launch_links
 from dlcourse.quiz.bank import lint, load_bank
 from dlcourse.quiz.client import client_quiz, static_text
 from dlcourse_tools.notebooks import ExecutedLesson, LessonRunError, execute_lessons
-from dlcourse_tools.site import classify, figures, maths, styles
+from dlcourse_tools.site import classify, exercises, figures, maths, styles
 from dlcourse_tools.site.effects import effects_page_section
 
 _executed: dict[str, ExecutedLesson] = {}
@@ -66,6 +67,7 @@ def on_files(files: Files, config: MkDocsConfig) -> Files:
             files.append(File.generated(config, path, content=figure.data))
         files.append(File(uri, str(page_root), config.site_dir, config.use_directory_urls))
     _add_quizzes(files, config, root)
+    _add_exercises(files, config)
     _add_playground(files, config)
     _add_maths(files, config, root)
     _add_classifier(files, config, root)
@@ -93,6 +95,18 @@ def _add_maths(files: Files, config: MkDocsConfig, root: Path) -> None:
         files.append(File.generated(config, uri, abs_src_path=str(path)))
     script = Path(__file__).parent / "static" / "math.js"
     files.append(File.generated(config, "assets/math.js", abs_src_path=str(script)))
+
+
+def _add_exercises(files: Files, config: MkDocsConfig) -> None:
+    """A page of exercises per lesson that has them, and the script that reveals their hints."""
+    from dlcourse.exercises import for_lesson
+
+    for lesson in LESSONS:
+        if found := for_lesson(lesson.quiz):
+            content = exercises.page(lesson, found, config.repo_url)
+            files.append(File.generated(config, f"exercises/{lesson.name}.md", content=content))
+    script = Path(__file__).parent / "static" / "exercises.js"
+    files.append(File.generated(config, "assets/exercises.js", abs_src_path=str(script)))
 
 
 def _add_playground(files: Files, config: MkDocsConfig) -> None:
@@ -267,7 +281,8 @@ def on_page_markdown(markdown: str, page: Page, config: MkDocsConfig, files: Fil
     for uri, lesson in sorted(_executed.items()):
         info = by_name(lesson.source.name)
         rows.append(
-            f"| {info.number} | [{info.title}]({uri}) · [quiz](quiz/{info.name}.md) | {info.summary} | "
+            f"| {info.number} | [{info.title}]({uri}) · [quiz](quiz/{info.name}.md){_exercises_link(info)} | "
+            f"{info.summary} | "
             f"{lesson.metadata['seconds']:.0f} s on {lesson.metadata['device']} | "
             f"{gpu.get(lesson.source.name, 'not measured yet')} |"
         )
@@ -277,6 +292,13 @@ def on_page_markdown(markdown: str, page: Page, config: MkDocsConfig, files: Fil
         "on the same machine takes less.",
     ]
     return markdown.replace("<!-- course-map -->", "\n".join(rows))
+
+
+def _exercises_link(lesson) -> str:
+    from dlcourse.exercises import for_lesson
+
+    count = len(for_lesson(lesson.quiz))
+    return f" · [{count} exercises](exercises/{lesson.name}.md)" if count else ""
 
 
 def on_page_content(content: str, page: Page, config: MkDocsConfig, files: Files) -> str:
