@@ -30,9 +30,15 @@ CHROMIUM_ARGS = [
 COLAB_BUILD = pytest.StashKey[tuple]()
 
 
+def pytest_collection_modifyitems(session, config, items):
+    """The Colab twin's tests run last (the sort is stable: the others keep their order)."""
+    items.sort(key=lambda item: item.path.name == "test_colab_twin.py")
+
+
 def pytest_collection_finish(session):
-    """When the Colab twin's tests are to run and the twin is not built yet, start building it now: that is
-    pip and the disk, little CPU, so it proceeds while the tests before them run."""
+    """When the Colab twin's tests are to run and the twin is not built yet, start building it now, at the
+    lowest priority: pip uses about one core, and it takes what the site build and the tests before the
+    twin's (which run last) leave idle."""
     if session.config.option.collectonly or (colab.twin_folder() / "twin.json").exists():
         return
     if not any(item.path.name == "test_colab_twin.py" for item in session.items):
@@ -41,7 +47,10 @@ def pytest_collection_finish(session):
     log.parent.mkdir(exist_ok=True)
     with log.open("w") as out:
         process = subprocess.Popen(
-            [sys.executable, "-m", "dlcourse_tools.colab", "build"], stdout=out, stderr=subprocess.STDOUT
+            [sys.executable, "-m", "dlcourse_tools.colab", "build"],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            preexec_fn=lambda: os.nice(19),
         )
     session.config.stash[COLAB_BUILD] = (process, log)
 

@@ -84,7 +84,7 @@ def test_an_endless_loop_is_stopped(monkeypatch):
 
 
 def test_a_pass_is_recorded_once_in_the_progress_file(tmp_path):
-    from dlcourse.exercises.progress import course_map
+    from dlcourse.exercises.course_map import course_map
     from dlcourse.quiz.review import ReviewState
 
     ex = ALL[0]
@@ -109,27 +109,31 @@ def test_the_quiz_keeps_the_exercises_it_does_not_use(tmp_path):
 
 
 def run_cli(*words):
-    import subprocess
-    import sys
+    """`dlcourse exercise WORDS` through the command's own `main`, in this process: (status, out, err)."""
+    import contextlib
+    import io
 
-    return subprocess.run(
-        [sys.executable, "-m", "dlcourse", "exercise", *words], capture_output=True, text=True, timeout=300
-    )
+    from dlcourse.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        status = main(["exercise", *words])
+    return status, out.getvalue(), err.getvalue()
 
 
 def test_check_grades_the_functions_a_file_defines_and_records_the_passes(tmp_path):
     conv, size = EXERCISES["01.conv2d"], EXERCISES["01.output_size"]
     mine = tmp_path / "mine.py"
     mine.write_text(conv.solution + "\n\n" + size.mistakes[0].example)
-    out = run_cli("check", str(mine))
-    assert out.returncode == 1, out.stderr
-    assert "✓ 01.conv2d: passed" in out.stdout
-    assert "✗ 01.output_size: failed" in out.stdout and f"→ {size.mistakes[0].message}" in out.stdout
-    progress = run_cli()
-    row = next(line for line in progress.stdout.splitlines() if line.startswith("01 "))
-    assert f"1 / {len(for_lesson('01'))}" in row, progress.stdout
+    status, out, err = run_cli("check", str(mine))
+    assert status == 1, err
+    assert "✓ 01.conv2d: passed" in out
+    assert "✗ 01.output_size: failed" in out and f"→ {size.mistakes[0].message}" in out
+    progress = run_cli()[1]
+    row = next(line for line in progress.splitlines() if line.startswith("01 "))
+    assert f"1 / {len(for_lesson('01'))}" in row, progress
     mine.write_text(conv.solution)
-    assert run_cli("check", str(mine)).returncode == 0
+    assert run_cli("check", str(mine))[0] == 0
 
 
 @pytest.mark.parametrize(
@@ -142,20 +146,20 @@ def test_check_grades_the_functions_a_file_defines_and_records_the_passes(tmp_pa
 def test_a_file_that_cannot_be_graded_gets_one_line_naming_the_fix(tmp_path, content, message):
     bad = tmp_path / "mine.py"
     bad.write_text(content)
-    out = run_cli("check", str(bad))
-    assert out.returncode == 2 and out.stderr.startswith("error: ") and message in out.stderr, out.stderr
-    assert out.stderr.count("\n") == 1 and bad.read_text() == content, "one line, and the file is untouched"
+    status, _, err = run_cli("check", str(bad))
+    assert status == 2 and err.startswith("error: ") and message in err, err
+    assert err.count("\n") == 1 and bad.read_text() == content, "one line, and the file is untouched"
 
 
 def test_a_lesson_is_listed_with_tasks_and_starters_and_hints_come_by_number():
-    listing = run_cli("01").stdout
+    listing = run_cli("01")[1]
     for ex in for_lesson("01"):
         assert ex.id in listing and ex.starter.strip().splitlines()[0] in listing
-    hint = run_cli("hint", "01.conv2d", "2")
-    assert hint.returncode == 0 and EXERCISES["01.conv2d"].hints[1][:40] in hint.stdout
-    assert "def conv2d(" in run_cli("solution", "01.conv2d").stdout
-    wrong = run_cli("hint", "01.conv2d", "9")
-    assert wrong.returncode == 2 and "has hints 1 to 3" in wrong.stderr
+    status, hint, _ = run_cli("hint", "01.conv2d", "2")
+    assert status == 0 and EXERCISES["01.conv2d"].hints[1][:40] in hint
+    assert "def conv2d(" in run_cli("solution", "01.conv2d")[1]
+    status, _, err = run_cli("hint", "01.conv2d", "9")
+    assert status == 2 and "has hints 1 to 3" in err
 
 
 @pytest.mark.parametrize("lesson", LESSONS, ids=lambda x: x.name)

@@ -91,6 +91,12 @@ def _sources(cells: list[NotebookNode]) -> list[tuple[str, str, str]]:
 
 
 def main(argv: list[str]) -> None:
+    import argparse
+
+    argparse.ArgumentParser(
+        prog="python -m dlcourse_tools write exercises",
+        description="Write each lesson's Your turn section from its exercises' declarations.",
+    ).parse_args(argv)
     changed = [nb.name for nb in sorted((ROOT / "lessons").glob("*.ipynb")) if rewrite(nb)]
     print(
         f"rewrote the exercises of {', '.join(changed)}"

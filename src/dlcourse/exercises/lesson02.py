@@ -80,10 +80,11 @@ SOFTMAX = Exercise(
     function="softmax",
     prompt=(
         "Write `softmax(logits)`: turn scores into probabilities along the last dimension, "
-        "$p_i = e^{z_i} / \\sum_k e^{z_k}$. `logits` is a float tensor: either one image's K scores, of "
+        "`p_i = exp(z_i) / sum over k of exp(z_k)`. `logits` is a float tensor: either one image's K "
+        "scores, of "
         "shape (K,), or a batch of N images, of shape (N, K). Return a tensor of the same shape whose values "
         "along the last dimension are positive and add up to 1. Some cases have scores near ±1000, so "
-        "subtract the largest score of each row before taking $e^z$, as the lesson does. Write it with "
+        "subtract the largest score of each row before taking `exp`, as the lesson does. Write it with "
         "`torch.exp`, `max` and `sum`, not with `torch.softmax` itself: the check compares your result with "
         "`torch.softmax(logits, dim=-1)`."
     ),
@@ -205,7 +206,7 @@ CROSS_ENTROPY = Exercise(
         "each image's right class (0 to K − 1). Turn each row into probabilities with softmax (subtracting "
         "the row's largest score first: some scores are near 1000), take minus the log of the probability of "
         "the right class, and return the mean of that over the N images, "
-        "$-\\frac{1}{N}\\sum_n \\log p^{(n)}_{y_n}$, as a number (a float or a tensor of one value). Do not "
+        "`-(1/N) × sum over n of log p_n[y_n]`, as a number (a float or a tensor of one value). Do not "
         "call `F.cross_entropy`, `F.nll_loss` or `log_softmax`: the check compares your result with "
         "`F.cross_entropy(logits, targets)`, the loss fastai uses for classification."
     ),

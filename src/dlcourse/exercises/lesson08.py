@@ -342,7 +342,7 @@ def _dice_cases() -> list[Case]:
 
 DICE = Exercise(
     id="08.dice",
-    title="The Dice coefficient over a validation set",
+    title="The Dice coefficient over several batches",
     function="dice",
     prompt=(
         "Segmentation with two classes (0 background, 1 the thing to find) is often scored with the "

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+from pathlib import Path
 
-import dlcourse.exercises as package
 from dlcourse.exercises.core import Exercise
 
 
 def _gather() -> dict[str, Exercise]:
     found: dict[str, Exercise] = {}
-    for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda m: m.name):
+    for info in sorted(pkgutil.iter_modules([str(Path(__file__).parent)]), key=lambda m: m.name):
         if not info.name.startswith("lesson"):
             continue
         module = importlib.import_module(f"dlcourse.exercises.{info.name}")

@@ -16,7 +16,7 @@ class ExerciseFileError(ValueError):
 
 
 def show_map() -> None:
-    from dlcourse.exercises.progress import course_map
+    from dlcourse.exercises.course_map import course_map
 
     print(course_map().to_string())
     print(
