@@ -10,7 +10,7 @@ import nbformat
 from nbformat import NotebookNode
 
 from dlcourse.exercises import Exercise, for_lesson
-from dlcourse.lessons import LESSONS
+from dlcourse.lessons import by_name
 
 ROOT = Path(__file__).resolve().parents[2]
 HEADING = "## Your turn"
@@ -75,8 +75,7 @@ def current(notebook: Path) -> list[NotebookNode]:
 def rewrite(notebook: Path) -> bool:
     """Write the lesson's section into `notebook`; True when it changed."""
     nb = nbformat.read(notebook, as_version=4)
-    lesson = next(lesson for lesson in LESSONS if lesson.name == notebook.stem)
-    exercises = for_lesson(lesson.quiz)
+    exercises = for_lesson(by_name(notebook.name).quiz)
     wanted = section(exercises) if exercises else []
     start, end = _bounds(nb)
     if _sources(nb.cells[start:end]) == _sources(wanted):
