@@ -13,7 +13,7 @@ import pytest
 from dlcourse_tools import colab
 from dlcourse_tools.notebooks import execute_lessons
 
-from support import LESSONS, PER_BREED, REHEARSAL_HOME, ROOT
+from support import LESSONS, PER_BREED, REHEARSAL_HOME, ROOT, watch
 
 CHROMIUM_ARGS = [
     "--headless",
@@ -141,19 +141,6 @@ def page(browser, server):
     """A fresh browser context (empty localStorage) that records console errors and outside requests."""
     context = browser.new_context(viewport={"width": 1200, "height": 900})
     tab = context.new_page()
-    tab.problems = []
-    tab.on(
-        "console", lambda m: tab.problems.append(f"console {m.type}: {m.text}") if m.type == "error" else None
-    )
-    tab.on("pageerror", lambda e: tab.problems.append(f"page error: {e}"))
-    tab.on("requestfailed", lambda r: tab.problems.append(f"failed request: {r.url}"))
-    tab.on(
-        "request",
-        lambda r: (
-            None
-            if r.url.startswith((server, "data:"))
-            else tab.problems.append(f"request outside the site: {r.url}")
-        ),
-    )
+    watch(tab, server)
     yield tab
     context.close()

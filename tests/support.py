@@ -41,3 +41,21 @@ FAULTS = {
     "not an image": r"1 image file\(s\) in .* cannot be read: {}\. Delete or replace them",
     "misnamed": r"1 file name\(s\) in .* are not CLASS_NUMBER.jpg \(or .png\): {}\. Rename or remove them",
 }
+
+
+def watch(tab, server: str) -> None:
+    """Keep in `tab.problems` every console error, page error, failed request and request outside `server`."""
+    tab.problems = []
+    tab.on(
+        "console", lambda m: tab.problems.append(f"console {m.type}: {m.text}") if m.type == "error" else None
+    )
+    tab.on("pageerror", lambda e: tab.problems.append(f"page error: {e}"))
+    tab.on("requestfailed", lambda r: tab.problems.append(f"failed request: {r.url}"))
+    tab.on(
+        "request",
+        lambda r: (
+            None
+            if r.url.startswith((server, "data:"))
+            else tab.problems.append(f"request outside the site: {r.url}")
+        ),
+    )

@@ -14,7 +14,7 @@ from dlcourse.links import SITE_URL
 from dlcourse_tools.site.figures import FALLBACK_ALT
 from dlcourse_tools.site.maths import notebook_has_math
 
-from support import LESSONS, ROOT
+from support import LESSONS, ROOT, watch
 
 pytestmark = pytest.mark.browser
 
@@ -49,15 +49,6 @@ def site_pages(site: Path) -> list[str]:
         for p in site.rglob("index.html")
         if "assets" not in p.parts
     )
-
-
-def test_every_page_loads_without_errors_or_outside_requests(page, server, site):
-    pages = site_pages(site)
-    assert len(pages) >= 15
-    for path in pages:
-        page.goto(server + path)
-        page.wait_for_load_state("networkidle")
-    assert not page.problems, page.problems
 
 
 def test_every_internal_link_and_anchor_resolves(site):
@@ -421,14 +412,18 @@ def serious_violations(tab) -> list[str]:
 
 
 @pytest.mark.parametrize("width", [1280, 390])
-def test_screenshots_and_phone_width(browser, server, site, width):
-    """Screenshots of the key pages and figures; no page of the site scrolls sideways."""
+def test_every_page_loads_cleanly_and_fits_the_width(browser, server, site, width):
+    """Every page loads with no console error, failed request or request outside the site, and does not
+    scroll sideways, at a desktop's and a phone's width; screenshots of the key pages and figures."""
     SHOTS.mkdir(parents=True, exist_ok=True)
     context = browser.new_context(viewport={"width": width, "height": 900})
     tab = context.new_page()
+    watch(tab, server)
     shots = {path: name for name, path in KEY_PAGES.items()}
+    pages = site_pages(site)
+    assert len(pages) >= 15
     try:
-        for path in site_pages(site):
+        for path in pages:
             tab.goto(server + path)
             tab.wait_for_load_state("networkidle")
             if path == KEY_PAGES["playground"]:
@@ -443,5 +438,6 @@ def test_screenshots_and_phone_width(browser, server, site, width):
                     img.screenshot(path=str(SHOTS / f"figure-{name}-{width}.png"))
             overflow = tab.evaluate("document.documentElement.scrollWidth - window.innerWidth")
             assert overflow <= 1, f"{path or 'home'} scrolls sideways by {overflow}px at {width}px"
+        assert not tab.problems, tab.problems
     finally:
         context.close()
