@@ -18,6 +18,10 @@ CLAIMED = {
     "whole photos vs random crops",
     "one size vs progressive resizing",
     "pretrained LM encoder vs none",
+    "batch norm vs plain",
+    "batch norm vs plain, high rate",
+    "batch of 64 vs 512",
+    "one-cycle vs constant, from scratch",
 }
 
 

@@ -400,6 +400,91 @@ def text_encoders(mode: Mode, seed: int = 0) -> pd.DataFrame:
     return _arms(side_by_side({name: classify(name) for name in ENCODER_ARMS}))
 
 
+# Lesson 11 trains its own CNN on the same shipped Fashion-MNIST items in both modes; its experiments take
+# `mode` only to be called as every effect is.
+SCRATCH_EPOCHS = 3  # lesson 11: a CNN from scratch, one-cycle over three epochs
+SCRATCH_BS = 64
+LOW_RATE, HIGH_RATE = 0.06, 0.2  # lesson 11's rates: fastbook's, and one that the plain CNN cannot take
+
+
+def scratch_learner(seed: int, bn: bool, bs: int = SCRATCH_BS, near_zero: bool = False):
+    """Lesson 11's `Learner` on its Fashion-MNIST folder: `simple_cnn`, with or without batch norm, its
+    random choices (weights, batch order) fixed by `seed`. `near_zero`: `ActivationStats` on the four
+    ReLU blocks, as the lesson trains it."""
+    from fastai.callback.hook import ActivationStats
+    from fastai.learner import Learner
+    from fastai.metrics import error_rate
+    from fastai.torch_core import set_seed
+
+    from dlcourse import scratch
+    from dlcourse.fast import cached
+
+    set_seed(seed, reproducible=True)
+    dls = cached(scratch.fashion_dataloaders(bs=bs, seed=seed))
+    model = scratch.simple_cnn(dls.c, bn=bn)
+    cbs = [ActivationStats(modules=list(model)[:4])] if near_zero else []
+    return train.for_comparison(Learner(dls, model, metrics=error_rate, cbs=cbs))
+
+
+def scratch_run(seed: int, bn: bool, recipe: Callable[[object], object], bs: int = SCRATCH_BS) -> tuple:
+    """(epochs, per-batch training losses, per-batch share of the fourth block's activations near zero)
+    of `recipe(learn)` on a fresh `scratch_learner`."""
+    with quiet(scratch_learner(seed, bn, bs, near_zero=True)) as learn:
+        epochs = trained_epochs(learn, lambda: recipe(learn))
+        near_zero = [float(v) for v in learn.activation_stats.layer_stats(-1)[2]]
+        return epochs, [float(x) for x in learn.recorder.losses], near_zero
+
+
+def _scratch_arms(runs: dict[str, tuple]) -> pd.DataFrame:
+    """The epochs of each arm, with each arm's losses and near-zero shares in `.attrs`."""
+    result = _arms({name: epochs for name, (epochs, _, _) in runs.items()})
+    result.attrs["losses"] = {name: losses for name, (_, losses, _) in runs.items()}
+    result.attrs["near_zero"] = {name: share for name, (_, _, share) in runs.items()}
+    return result
+
+
+def batch_norm(mode: Mode, seed: int = 0) -> pd.DataFrame:
+    """Lesson 11: `simple_cnn` with and without batch norm, `fit_one_cycle(SCRATCH_EPOCHS, lr)` at
+    LOW_RATE and at HIGH_RATE. `.attrs`: each arm's per-batch losses and near-zero shares."""
+
+    def arm(bn: bool, lr: float):
+        return partial(scratch_run, seed, bn, lambda learn: learn.fit_one_cycle(SCRATCH_EPOCHS, lr))
+
+    return _scratch_arms(
+        side_by_side(
+            {
+                f"{'batch norm' if bn else 'plain'}, lr {lr:g}": arm(bn, lr)
+                for lr in (LOW_RATE, HIGH_RATE)
+                for bn in (False, True)
+            }
+        )
+    )
+
+
+def batch_sizes(mode: Mode, seed: int = 0) -> pd.DataFrame:
+    """Lesson 11: the batch-norm CNN trained for the same epochs with batches of 16, 64 and 512 (one-cycle
+    at LOW_RATE): more and noisier steps, or fewer and smoother. `.attrs`: per-batch losses."""
+
+    def one_cycle(learn):
+        learn.fit_one_cycle(SCRATCH_EPOCHS, LOW_RATE)
+
+    def arm(bs: int):
+        return partial(scratch_run, seed, True, one_cycle, bs)
+
+    return _scratch_arms(side_by_side({f"bs {bs}": arm(bs) for bs in (16, SCRATCH_BS, 512)}))
+
+
+def scratch_schedules(mode: Mode, seed: int = 0) -> pd.DataFrame:
+    """Lesson 11: the batch-norm CNN trained for the same epochs at LOW_RATE, by `fit_one_cycle` or by `fit`
+    (the rate constant). `.attrs`: per-batch losses."""
+    recipes = {
+        "one-cycle": lambda learn: learn.fit_one_cycle(SCRATCH_EPOCHS, LOW_RATE),
+        "constant": lambda learn: learn.fit(SCRATCH_EPOCHS, LOW_RATE),
+    }
+    arms = {name: partial(scratch_run, seed, True, recipe) for name, recipe in recipes.items()}
+    return _scratch_arms(side_by_side(arms))
+
+
 class Effect(NamedTuple):
     """A claim the lessons test: `better` beats `worse` (lower final `metric`) in `function`'s runs."""
 
@@ -427,6 +512,12 @@ EFFECTS: dict[str, Effect] = {
         text_encoders, "fine-tuned LM encoder", "pretrained LM encoder"
     ),
     "pretrained LM encoder vs none": Effect(text_encoders, "pretrained LM encoder", "no pretraining"),
+    "batch norm vs plain": Effect(batch_norm, f"batch norm, lr {LOW_RATE:g}", f"plain, lr {LOW_RATE:g}"),
+    "batch norm vs plain, high rate": Effect(
+        batch_norm, f"batch norm, lr {HIGH_RATE:g}", f"plain, lr {HIGH_RATE:g}"
+    ),
+    "batch of 64 vs 512": Effect(batch_sizes, f"bs {SCRATCH_BS}", "bs 512"),
+    "one-cycle vs constant, from scratch": Effect(scratch_schedules, "one-cycle", "constant"),
 }
 
 

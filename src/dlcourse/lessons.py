@@ -109,6 +109,14 @@ LESSONS = [
         "fastai's export and why the label function must be importable, one ONNX file checked against "
         "PyTorch, the model running in your browser, and a Gradio app shared from Colab or a Space.",
     ),
+    Lesson(
+        11,
+        "cnn_from_scratch",
+        "A CNN from scratch",
+        "Stride-2 convolutions with channels doubling, each layer's output size, 1x1 convolutions, the share "
+        "of zero activations a plain CNN ends with, batch normalisation by hand and the higher learning rate "
+        "it allows, batch size and the schedule over five seeds.",
+    ),
 ]
 
 

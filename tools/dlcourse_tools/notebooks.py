@@ -30,7 +30,14 @@ PACKAGE_DIR = Path(dlcourse.__file__).resolve().parent  # everything a lesson ca
 ONE_THREAD = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 LANES = (
     ("02_cnn_training", "10_deployment", "03_lr_finder", "07_multi_label", "09_text"),
-    ("01_convolutions", "04_one_cycle", "05_unfreezing", "06_data_blocks", "08_segmentation"),
+    (
+        "01_convolutions",
+        "04_one_cycle",
+        "05_unfreezing",
+        "06_data_blocks",
+        "08_segmentation",
+        "11_cnn_from_scratch",
+    ),
 )
 
 
