@@ -184,6 +184,7 @@ def test_lessons_build_and_train_with_fastai_calls_not_course_wrappers(notebook)
         "09",
         "10",
         "11",
+        "12",
     }:  # the lessons that train in a cell
         assert FASTAI_LEARNERS.search(code), f"{notebook.name} builds no learner with fastai"
         assert FASTAI_TRAINING.search(code), f"{notebook.name} trains with no fastai call"

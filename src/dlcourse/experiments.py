@@ -485,13 +485,45 @@ def scratch_schedules(mode: Mode, seed: int = 0) -> pd.DataFrame:
     return _scratch_arms(side_by_side(arms))
 
 
+DEPTH_LR = 0.01  # lesson 12: one-cycle's peak for the deep and shallow networks
+DEPTHS = {"8 layers": 1, "38 layers": 6}  # the networks' layers with weights: blocks per stage
+
+
+def depth_run(seed: int, blocks_per_stage: int, residual: bool) -> pd.DataFrame:
+    """Lesson 12: `resnet.deep_and_shallow(blocks_per_stage, residual)` trained from `seed` on lesson 11's
+    data (three epochs of one-cycle at DEPTH_LR): its epochs."""
+    from fastai.learner import Learner
+    from fastai.metrics import error_rate
+    from fastai.torch_core import set_seed
+
+    from dlcourse import resnet, scratch
+    from dlcourse.fast import cached
+
+    set_seed(seed, reproducible=True)
+    dls = cached(scratch.fashion_dataloaders(bs=SCRATCH_BS, seed=seed))
+    model = resnet.deep_and_shallow(blocks_per_stage, residual, n_out=dls.c)
+    with quiet(train.for_comparison(Learner(dls, model, metrics=error_rate))) as learn:
+        return trained_epochs(learn, lambda: learn.fit_one_cycle(SCRATCH_EPOCHS, DEPTH_LR))
+
+
+def depth_and_skips(mode: Mode, seed: int = 0) -> pd.DataFrame:
+    """Lesson 12: a plain CNN of 8 layers and one of 38, and the same 38 layers with identity paths (a
+    ResNet), trained the same way from the same seed."""
+    arms = {
+        "plain, 8 layers": partial(depth_run, seed, DEPTHS["8 layers"], False),
+        "plain, 38 layers": partial(depth_run, seed, DEPTHS["38 layers"], False),
+        "residual, 38 layers": partial(depth_run, seed, DEPTHS["38 layers"], True),
+    }
+    return _arms(side_by_side(arms))
+
+
 class Effect(NamedTuple):
     """A claim the lessons test: `better` beats `worse` (lower final `metric`) in `function`'s runs."""
 
     function: Callable[..., pd.DataFrame]
     better: str
     worse: str
-    metric: str = "error_rate"  # or "seconds": the arm's training time
+    metric: str = "error_rate"  # or "train_loss" (the training loss at the end), or "seconds" (training time)
 
 
 SLICE = f"slice({TOP_LR / 100:g}, {TOP_LR:g})"
@@ -518,6 +550,10 @@ EFFECTS: dict[str, Effect] = {
     ),
     "batch of 64 vs 512": Effect(batch_sizes, f"bs {SCRATCH_BS}", "bs 512"),
     "one-cycle vs constant, from scratch": Effect(scratch_schedules, "one-cycle", "constant"),
+    "plain: 8 layers vs 38, training loss": Effect(
+        depth_and_skips, "plain, 8 layers", "plain, 38 layers", "train_loss"
+    ),
+    "residual vs plain, 38 layers": Effect(depth_and_skips, "residual, 38 layers", "plain, 38 layers"),
 }
 
 
@@ -543,12 +579,14 @@ def measure(seeds: list[int], mode: Mode, only: list[str] | None = None) -> pd.D
             result = function(mode, seed)
             seconds = time.perf_counter() - start
             arm_seconds = result.attrs.get("seconds", {})
+            train_losses = result.groupby("arm", sort=False)["train_loss"].last()
             rows += [
                 {
                     "experiment": function.__name__,
                     "seed": seed,
                     "arm": arm,
                     "error_rate": float(err),
+                    "train_loss": float(train_losses[arm]),
                     "seconds": round(seconds, 1),
                     "arm_seconds": round(arm_seconds[arm], 2) if arm in arm_seconds else None,
                     "cpu": cpu_model(),
@@ -584,10 +622,13 @@ def summary(rows: pd.DataFrame) -> pd.DataFrame:
     out = []
     for effect, (function, better, worse, metric) in EFFECTS.items():
         part = rows[rows.experiment == function.__name__]
-        column = "arm_seconds" if metric == "seconds" else "error_rate"
+        column = "arm_seconds" if metric == "seconds" else metric
         part = part.pivot(index="seed", columns="arm", values=column)
-        scale, unit = (1, "s") if metric == "seconds" else (100, "points")
-        show = (lambda v: f"{v:.1f} s") if metric == "seconds" else (lambda v: f"{v:.1%}")
+        scale, show, difference = {  # how a value and a difference between two arms are written
+            "seconds": (1, lambda v: f"{v:.1f} s", lambda d: f"{d:.1f} s"),
+            "train_loss": (1, lambda v: f"{v:.3f}", lambda d: f"{d:.3f}"),
+            "error_rate": (100, lambda v: f"{v:.1%}", lambda d: f"{d:.1f} points"),
+        }[metric]
         margin = scale * (part[worse] - part[better])
         spread = scale * (part[better].max() - part[better].min())
         wins = int((margin > 0).sum())
@@ -601,8 +642,8 @@ def summary(rows: pd.DataFrame) -> pd.DataFrame:
                     for s in part.index
                 },
                 "wins": f"{wins}/{len(margin)}",
-                "median margin": f"{float(margin.median()):.1f} {unit}",
-                "spread": f"{float(spread):.1f} {unit}",
+                "median margin": difference(float(margin.median())),
+                "spread": difference(float(spread)),
                 "robust": bool(wins >= 0.8 * len(margin) and margin.median() > spread),
             }
         )
@@ -619,9 +660,10 @@ def record_caption(record: Path = RECORD) -> str:
     )
 
 
-def seed_table(experiment: str, rows: pd.DataFrame | None = None) -> pd.DataFrame:
-    """One experiment's final error rates per seed (rows) and arm (columns), as percentages."""
+def seed_table(experiment: str, rows: pd.DataFrame | None = None, values: str = "error_rate") -> pd.DataFrame:
+    """One experiment's final error rates (as percentages), or final training losses (`values="train_loss"`),
+    per seed (rows) and arm (columns)."""
     rows = recorded() if rows is None else rows
     part = rows[rows.experiment == experiment]
-    table = part.pivot(index="seed", columns="arm", values="error_rate")[list(dict.fromkeys(part.arm))]
-    return (100 * table).round(1)
+    table = part.pivot(index="seed", columns="arm", values=values)[list(dict.fromkeys(part.arm))]
+    return (100 * table).round(1) if values == "error_rate" else table.round(3)

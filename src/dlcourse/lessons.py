@@ -117,6 +117,14 @@ LESSONS = [
         "of zero activations a plain CNN ends with, batch normalisation by hand and the higher learning rate "
         "it allows, batch size and the schedule over five seeds.",
     ),
+    Lesson(
+        12,
+        "resnets",
+        "ResNets",
+        "A deeper plain CNN trains worse, its training loss included; identity paths fix it. The residual "
+        "block, a ResNet built by hand and checked against fastai's XResNet, global average pooling, "
+        "bottleneck blocks.",
+    ),
 ]
 
 

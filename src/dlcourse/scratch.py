@@ -2,8 +2,8 @@
 
 The data is the course's own copy of Fashion-MNIST (5,000 test-split items of five classes, shipped with
 the package), written as PNG files in the layout of fastai's MNIST download: `training/<class>/` and
-`testing/<class>/`, 800 and 200 items of each class. Lesson 11 uses it in both modes: a model this small
-trains on it in seconds on a CPU, and in minutes on a GPU it would learn nothing more worth showing.
+`testing/<class>/`, 800 and 200 items of each class. Lessons 11 and 12 use it in both modes: networks this
+small train on it in seconds on a CPU, and in minutes on a GPU they would learn nothing more worth showing.
 """
 
 from __future__ import annotations

@@ -29,7 +29,7 @@ PACKAGE_DIR = Path(dlcourse.__file__).resolve().parent  # everything a lesson ca
 # folder, so they share a lane and never run at once.
 ONE_THREAD = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 LANES = (
-    ("02_cnn_training", "10_deployment", "03_lr_finder", "07_multi_label", "09_text"),
+    ("02_cnn_training", "10_deployment", "03_lr_finder", "07_multi_label", "09_text", "12_resnets"),
     (
         "01_convolutions",
         "04_one_cycle",
