@@ -407,6 +407,18 @@ SCRATCH_BS = 64
 LOW_RATE, HIGH_RATE = 0.06, 0.2  # lesson 11's rates: fastbook's, and one that the plain CNN cannot take
 
 
+def fashion_dls(seed: int, bs: int = SCRATCH_BS):
+    """Lessons 11 and 12's DataLoaders (`scratch.fashion_dataloaders`, from the course's cache), after
+    fixing every random choice that follows (weights, batch order) by `seed`."""
+    from fastai.torch_core import set_seed
+
+    from dlcourse import scratch
+    from dlcourse.fast import cached
+
+    set_seed(seed, reproducible=True)
+    return cached(scratch.fashion_dataloaders(bs=bs, seed=seed))
+
+
 def scratch_learner(seed: int, bn: bool, bs: int = SCRATCH_BS, near_zero: bool = False):
     """Lesson 11's `Learner` on its Fashion-MNIST folder: `simple_cnn`, with or without batch norm, its
     random choices (weights, batch order) fixed by `seed`. `near_zero`: `ActivationStats` on the four
@@ -414,13 +426,10 @@ def scratch_learner(seed: int, bn: bool, bs: int = SCRATCH_BS, near_zero: bool =
     from fastai.callback.hook import ActivationStats
     from fastai.learner import Learner
     from fastai.metrics import error_rate
-    from fastai.torch_core import set_seed
 
     from dlcourse import scratch
-    from dlcourse.fast import cached
 
-    set_seed(seed, reproducible=True)
-    dls = cached(scratch.fashion_dataloaders(bs=bs, seed=seed))
+    dls = fashion_dls(seed, bs)
     model = scratch.simple_cnn(dls.c, bn=bn)
     cbs = [ActivationStats(modules=list(model)[:4])] if near_zero else []
     return train.for_comparison(Learner(dls, model, metrics=error_rate, cbs=cbs))
@@ -429,10 +438,11 @@ def scratch_learner(seed: int, bn: bool, bs: int = SCRATCH_BS, near_zero: bool =
 def scratch_run(seed: int, bn: bool, recipe: Callable[[object], object], bs: int = SCRATCH_BS) -> tuple:
     """(epochs, per-batch training losses, per-batch share of the fourth block's activations near zero)
     of `recipe(learn)` on a fresh `scratch_learner`."""
+    from dlcourse import scratch
+
     with quiet(scratch_learner(seed, bn, bs, near_zero=True)) as learn:
         epochs = trained_epochs(learn, lambda: recipe(learn))
-        near_zero = [float(v) for v in learn.activation_stats.layer_stats(-1)[2]]
-        return epochs, [float(x) for x in learn.recorder.losses], near_zero
+        return epochs, [float(x) for x in learn.recorder.losses], scratch.near_zero_share(learn)
 
 
 def _scratch_arms(runs: dict[str, tuple]) -> pd.DataFrame:
@@ -494,13 +504,10 @@ def depth_run(seed: int, blocks_per_stage: int, residual: bool) -> pd.DataFrame:
     data (three epochs of one-cycle at DEPTH_LR): its epochs."""
     from fastai.learner import Learner
     from fastai.metrics import error_rate
-    from fastai.torch_core import set_seed
 
-    from dlcourse import resnet, scratch
-    from dlcourse.fast import cached
+    from dlcourse import resnet
 
-    set_seed(seed, reproducible=True)
-    dls = cached(scratch.fashion_dataloaders(bs=SCRATCH_BS, seed=seed))
+    dls = fashion_dls(seed)
     model = resnet.deep_and_shallow(blocks_per_stage, residual, n_out=dls.c)
     with quiet(train.for_comparison(Learner(dls, model, metrics=error_rate))) as learn:
         return trained_epochs(learn, lambda: learn.fit_one_cycle(SCRATCH_EPOCHS, DEPTH_LR))
