@@ -319,3 +319,11 @@ def load_function(code: str, name: str) -> Callable[..., Any]:
     namespace: dict[str, Any] = {}
     exec(compile(code, f"<{name}>", "exec"), namespace)  # noqa: S102 - the course's own code strings
     return namespace[name]
+
+
+def agrees(a, b) -> bool:
+    """Whether two results agree, shape and values, nan where the other has nan: for mistake detectors, more
+    loosely than the check (a detector recomputes in float64, the learner's function ran in float32)."""
+    a = np.asarray(a.detach().cpu() if hasattr(a, "detach") else a, dtype=float)
+    b = np.asarray(b.detach().cpu() if hasattr(b, "detach") else b, dtype=float)
+    return a.shape == b.shape and bool(np.allclose(a, b, rtol=1e-3, atol=1e-4, equal_nan=True))

@@ -116,7 +116,8 @@ def conv2d(image, kernel):
 )
 
 
-def _torch_output_size(n: int, k: int, stride: int = 1, padding: int = 0) -> int:
+def torch_output_size(n: int, k: int, stride: int = 1, padding: int = 0) -> int:
+    """The width of `F.conv2d`'s output on an n × n image of zeros with a k × k kernel."""
     x, w = torch.zeros(1, 1, n, n), torch.zeros(1, 1, k, k)
     return F.conv2d(x, w, stride=stride, padding=padding).shape[-1]
 
@@ -175,7 +176,7 @@ OUTPUT_SIZE = Exercise(
         "count the steps it can take from the first position before it would stick out.",
         "Steps are whole: use floor division `//`. The answer is `(n + 2 * padding - k) // stride + 1`.",
     ),
-    reference=_torch_output_size,
+    reference=torch_output_size,
     cases=_size_cases,
     mistakes=(
         Mistake(

@@ -9,23 +9,10 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from dlcourse.exercises.core import Case, Exercise, Mistake
-
-
-def _agrees(a, b) -> bool:
-    """Whether two results agree, nan where the other has nan, for the mistake detectors (more loosely than
-    the check: a detector recomputes the mistake in float64, the learner's function ran in float32)."""
-    a = np.asarray(a.detach().cpu() if hasattr(a, "detach") else a, dtype=float)
-    b = np.asarray(b.detach().cpu() if hasattr(b, "detach") else b, dtype=float)
-    return a.shape == b.shape and bool(np.allclose(a, b, rtol=1e-3, atol=1e-4, equal_nan=True))
-
+from dlcourse.exercises.core import Case, Exercise, Mistake, agrees
+from dlcourse.exercises.lesson01 import torch_output_size
 
 # --- the output width of a convolution ---------------------------------------------------------------------
-
-
-def _torch_output_width(n: int, ks: int, stride: int = 1, padding: int = 0) -> int:
-    x, w = torch.zeros(1, 1, 1, n), torch.zeros(1, 1, 1, ks)  # one row of n pixels, a 1 × ks kernel
-    return int(F.conv2d(x, w, stride=(1, stride), padding=(0, padding)).shape[-1])
 
 
 def _size_cases() -> list[Case]:
@@ -106,7 +93,7 @@ CONV_OUTPUT_SIZE = Exercise(
         "A kernel moves by whole steps only: `(n + 2 * padding - ks) // stride` steps after the first "
         "position, plus 1 for the first. For simple_cnn's first layer, `(28 + 4 - 5) // 2 + 1` is 14.",
     ),
-    reference=_torch_output_width,
+    reference=torch_output_size,
     cases=_size_cases,
     mistakes=(
         Mistake(
@@ -236,7 +223,7 @@ def _bn_wrong_order(case: Case, expected, received) -> bool:
     """Whether the result normalises after weight and bias, leaves them out, or adds the bias first."""
     x, w, b, eps, normalise = _bn_double(case)
     wrong = (normalise(x * w + b), normalise(x), (normalise(x) + b) * w)
-    return any(_agrees(received, result) for result in wrong)
+    return any(agrees(received, result) for result in wrong)
 
 
 def _bn_eps_misplaced(case: Case, expected, received) -> bool:
@@ -244,7 +231,7 @@ def _bn_eps_misplaced(case: Case, expected, received) -> bool:
     x, w, b, eps, _ = _bn_double(case)
     mean = x.mean(dim=(0, 2, 3), keepdim=True)
     std = x.var(dim=(0, 2, 3), unbiased=False, keepdim=True).sqrt()
-    return any(_agrees(received, (x - mean) / d * w + b) for d in (std, std + eps))
+    return any(agrees(received, (x - mean) / d * w + b) for d in (std, std + eps))
 
 
 BATCHNORM_TRAIN = Exercise(

@@ -7,16 +7,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from dlcourse.exercises.core import Case, Exercise, Mistake, show
-
-
-def _agrees(a, b) -> bool:
-    """Whether two results agree, shape and values, for the mistake detectors (more loosely than the check:
-    a detector recomputes the mistake in float64, the learner's function ran in float32)."""
-    a = np.asarray(a.detach().cpu() if hasattr(a, "detach") else a, dtype=float)
-    b = np.asarray(b.detach().cpu() if hasattr(b, "detach") else b, dtype=float)
-    return a.shape == b.shape and bool(np.allclose(a, b, rtol=1e-3, atol=1e-4))
-
+from dlcourse.exercises.core import Case, Exercise, Mistake, agrees, show
 
 # --- global average pooling --------------------------------------------------------------------------------
 
@@ -60,32 +51,32 @@ def _means_over(case: Case, *dims_options: tuple[int, ...]) -> list[torch.Tensor
 
 def _pooled_channels(case: Case, expected, received) -> bool:
     """Whether the result averages over the channels (alone or with the positions), not the positions."""
-    return any(_agrees(received, m) for m in _means_over(case, (1,), (1, 2, 3)))
+    return any(agrees(received, m) for m in _means_over(case, (1,), (1, 2, 3)))
 
 
 def _pooled_one_axis(case: Case, expected, received) -> bool:
     """Whether the result averages over the height only or the width only."""
-    return any(_agrees(received, m) for m in _means_over(case, (2,), (3,), (-1,)))
+    return any(agrees(received, m) for m in _means_over(case, (2,), (3,), (-1,)))
 
 
 def _wrong_shape(case: Case, expected, received) -> bool:
     """Whether the result holds the right means but keeps 1×1 axes, or `squeeze()` dropped a size-1 axis."""
     right = expected.double()
     shapes = {(*right.shape, 1, 1), (*right.shape, 1), tuple(right.squeeze().shape)} - {tuple(right.shape)}
-    return any(_agrees(received, right.reshape(s)) for s in shapes)
+    return any(agrees(received, right.reshape(s)) for s in shapes)
 
 
 def _max_or_sum(case: Case, expected, received) -> bool:
     """Whether the result is each map's largest value or its sum, instead of its mean."""
     x = case.args[0].double()
-    return any(_agrees(received, v) for v in (x.amax(dim=(2, 3)), x.sum(dim=(2, 3))))
+    return any(agrees(received, v) for v in (x.amax(dim=(2, 3)), x.sum(dim=(2, 3))))
 
 
 def _pooled_batch(case: Case, expected, received) -> bool:
     """Whether the result averages over the items too: one mean per channel for the whole batch."""
     x = case.args[0].double()
     means = x.mean(dim=(0, 2, 3))
-    return any(_agrees(received, m) for m in (means, means[None], means.expand(x.shape[0], -1)))
+    return any(agrees(received, m) for m in (means, means[None], means.expand(x.shape[0], -1)))
 
 
 GLOBAL_AVG_POOL = Exercise(
